@@ -1,0 +1,6 @@
+//! The `opensesa` binary's library: configuration, wiring of the ports to their adapters,
+//! the demo data, and the subcommands' work, so tests can drive the same code.
+
+pub mod config;
+pub mod demo;
+pub mod runtime;

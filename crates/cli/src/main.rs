@@ -1,0 +1,290 @@
+//! `opensesa`: the one executable. Its subcommands are the product's operational surface.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use opensesa::config::{Settings, Vars};
+use opensesa::{demo, runtime};
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "opensesa", version, about = "OpenSESA: systems engineering and safety assurance, self-hosted.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application, the JSON API and the health endpoints.
+    Serve {
+        /// Address to listen on (default: OPENSESA_LISTEN, else 127.0.0.1:8000).
+        #[arg(long)]
+        bind: Option<String>,
+        /// Do not run the background maintenance inside this process.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Apply pending schema migrations.
+    Migrate {
+        /// List what would be applied, change nothing.
+        #[arg(long)]
+        plan: bool,
+    },
+    /// List migrations: applied [X] or pending [ ].
+    Showmigrations,
+    /// Create a site admin account.
+    Createsuperuser {
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Never prompt; fail when a value is missing.
+        #[arg(long)]
+        no_input: bool,
+    },
+    /// Create the demo program, projects and users (idempotent), print the logins, then serve.
+    Demo {
+        /// Only create the data, do not serve.
+        #[arg(long)]
+        no_serve: bool,
+        /// Password for the demo users (created only; existing users keep theirs).
+        #[arg(long, default_value = demo::DEMO_PASSWORD)]
+        password: String,
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Exit 0 when the server's /healthz answers (for container health checks).
+    Healthcheck {
+        /// Default: http://<OPENSESA_LISTEN>/healthz
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, default_value_t = 3)]
+        timeout_secs: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_settings() -> anyhow::Result<Settings> {
+    let vars = Vars::from_process().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    Settings::load(&vars).map_err(|e| anyhow::anyhow!("configuration: {e}"))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Healthcheck { url, timeout_secs } = &cli.command {
+        return healthcheck(url.clone(), *timeout_secs).await;
+    }
+    let settings = load_settings()?;
+    runtime::init_logging(settings.log_format);
+    match cli.command {
+        Command::Serve { bind, no_worker } => {
+            let db = runtime::open_db(&settings).await?;
+            runtime::ensure_schema(&settings, &db).await?;
+            serve(&settings, db, bind, no_worker).await?;
+        }
+        Command::Migrate { plan } => migrate(&settings, plan).await?,
+        Command::Showmigrations => showmigrations(&settings).await?,
+        Command::Createsuperuser { email, display_name, password_stdin, no_input } => {
+            let db = runtime::open_db(&settings).await?;
+            runtime::ensure_schema(&settings, &db).await?;
+            createsuperuser(&settings, db, email, display_name, password_stdin, no_input).await?;
+        }
+        Command::Demo { no_serve, password, bind } => {
+            let db = runtime::open_db(&settings).await?;
+            runtime::ensure_schema(&settings, &db).await?;
+            let app = runtime::build_app(&settings, db.clone())?;
+            demo::seed(&app, &password).await.map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
+            let addr = bind.clone().unwrap_or_else(|| settings.listen.clone());
+            println!("Demo data is ready. Log in at http://{} with:", addr.replace("0.0.0.0", "localhost"));
+            for l in demo::LOGINS {
+                println!("  {:<24} ({})", l.email, l.role);
+            }
+            println!("  password: {password}   (demo accounts: never use them in production)");
+            if !no_serve {
+                serve(&settings, db, bind, false).await?;
+            }
+        }
+        Command::Healthcheck { .. } => unreachable!("handled above"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+async fn serve(settings: &Settings, db: opensesa_store::Db, bind: Option<String>, no_worker: bool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let state = runtime::build_state(settings, db.clone())?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = (!no_worker).then(|| tokio::spawn(opensesa_worker::run_maintenance(state.app.clone(), Duration::from_secs(300), stop_rx)));
+    let addr = bind.unwrap_or_else(|| settings.listen.clone());
+    let server = opensesa_web::Server::bind(&addr, state).await.with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(
+        addr = %server.local_addr()?,
+        backend = if settings.is_embedded() { "sqlite" } else { "postgresql" },
+        redis = settings.redis_url.is_some(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        version = env!("CARGO_PKG_VERSION"),
+        "OpenSESA is serving"
+    );
+    server.run(shutdown_signal()).await?;
+    let _ = stop_tx.send(true);
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
+    db.close().await;
+    Ok(())
+}
+
+async fn migrate(settings: &Settings, plan: bool) -> anyhow::Result<()> {
+    let db = runtime::open_db(settings).await?;
+    let status = opensesa_store::migrate::status(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if plan {
+        if !status.unknown.is_empty() {
+            println!("The database has migrations this binary does not know: {:?} (it is newer). Nothing can be applied.", status.unknown);
+            return Ok(());
+        }
+        if status.pending.is_empty() {
+            println!("No migrations to apply.");
+        }
+        for m in opensesa_store::migrate::MIGRATIONS.iter().filter(|m| status.pending.contains(&m.version)) {
+            println!("would apply {}", m.file_name());
+        }
+        return Ok(());
+    }
+    let applied = opensesa_store::migrate::run(&db).await?;
+    if applied.is_empty() {
+        println!("No migrations to apply; the schema is at version {}.", opensesa_store::migrate::latest_version());
+    }
+    for v in applied {
+        if let Some(m) = opensesa_store::migrate::MIGRATIONS.iter().find(|m| m.version == v) {
+            println!("applied {}", m.file_name());
+        }
+    }
+    db.close().await;
+    Ok(())
+}
+
+async fn showmigrations(settings: &Settings) -> anyhow::Result<()> {
+    let db = runtime::open_db(settings).await?;
+    let applied = opensesa_store::migrate::applied(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    for m in opensesa_store::migrate::MIGRATIONS {
+        match applied.iter().find(|a| a.version == m.version) {
+            Some(a) => println!("[X] {} (applied {})", m.file_name(), a.applied_at),
+            None => println!("[ ] {}", m.file_name()),
+        }
+    }
+    for a in applied.iter().filter(|a| !opensesa_store::migrate::MIGRATIONS.iter().any(|m| m.version == a.version)) {
+        println!("[?] {:04}_{} (applied {}; unknown to this binary: the database is newer)", a.version, a.name, a.applied_at);
+    }
+    db.close().await;
+    Ok(())
+}
+
+fn prompt(label: &str) -> anyhow::Result<String> {
+    print!("{label}: ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim().to_owned())
+}
+
+async fn createsuperuser(
+    settings: &Settings,
+    db: opensesa_store::Db,
+    email: Option<String>,
+    display_name: Option<String>,
+    password_stdin: bool,
+    no_input: bool,
+) -> anyhow::Result<()> {
+    let app = runtime::build_app(settings, db)?;
+    let email = match email {
+        Some(e) => e,
+        None if no_input => anyhow::bail!("--email is required with --no-input"),
+        None => prompt("Email")?,
+    };
+    let display_name = match display_name {
+        Some(n) => n,
+        None if no_input => email.split('@').next().unwrap_or("Admin").to_owned(),
+        None => prompt("Name")?,
+    };
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    } else if no_input {
+        anyhow::bail!("--password-stdin is required with --no-input");
+    } else {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password (again): ")?;
+        if first != again {
+            anyhow::bail!("the passwords do not match");
+        }
+        first
+    };
+    let user = app
+        .create_user(None, &email, &display_name, &password, true)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("Created site admin {}.", user.email);
+    Ok(())
+}
+
+async fn healthcheck(url: Option<String>, timeout_secs: u64) -> anyhow::Result<ExitCode> {
+    let url = match url {
+        Some(u) => u,
+        None => {
+            let listen = std::env::var("OPENSESA_LISTEN").unwrap_or_else(|_| "127.0.0.1:8000".into());
+            format!("http://{}/healthz", listen.replace("0.0.0.0", "127.0.0.1"))
+        }
+    };
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(timeout_secs)).build()?;
+    match client.get(&url).send().await {
+        Ok(r) if r.status().is_success() => Ok(ExitCode::SUCCESS),
+        Ok(r) => {
+            eprintln!("unhealthy: {url} answered {}", r.status());
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("unhealthy: {url}: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure types and rules of OpenSESA. No I/O, no async, no web, no SQL: everything here is
+//! deterministic and unit-tested in isolation.
+
+pub mod access;
+pub mod accounts;
+pub mod audit;
+pub mod error;
+pub mod ids;
+pub mod portfolio;
+pub mod revision;
+
+pub use error::{FieldErrors, ValidationError};

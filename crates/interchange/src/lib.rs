@@ -1,0 +1,4 @@
+//! Import and export formats. For now: CSV writing that is safe to open in a spreadsheet.
+//! XLSX, ReqIF and JSON archives join as the modules that need them land.
+
+pub mod csv_export;

@@ -1,0 +1,74 @@
+//! The audit trail and revisions (append-only; triggers refuse updates and deletes).
+
+use crate::rows::*;
+use crate::{db_err, read, write, write_journal, Db};
+use async_trait::async_trait;
+use opensesa_app::ports::{AuditQuery, AuditStore, Journal, StoreResult};
+use opensesa_domain::audit::AuditEvent;
+use opensesa_domain::revision::Revision;
+
+/// One WHERE clause for listing and counting, so both always agree.
+const FILTER: &str = "($1 IS NULL OR project_id = $1) \
+    AND ($2 IS NULL OR LOWER(actor) LIKE $2) \
+    AND ($3 IS NULL OR action = $3) \
+    AND ($4 IS NULL OR artefact_type = $4) \
+    AND ($5 IS NULL OR at >= $5) \
+    AND ($6 IS NULL OR at < $6)";
+
+fn actor_pattern(q: &AuditQuery) -> Option<String> {
+    q.actor.as_ref().map(|a| {
+        let escaped: String = a.to_lowercase().chars().filter(|c| *c != '%' && *c != '_').collect();
+        format!("%{escaped}%")
+    })
+}
+
+#[async_trait]
+impl AuditStore for Db {
+    async fn append_journal(&self, journal: &Journal) -> StoreResult<()> {
+        write!(self, |p| {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            write_journal!(tx, journal);
+            tx.commit().await.map_err(db_err)
+        })
+    }
+
+    async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
+        let sql = format!("SELECT {EVENT_COLS} FROM audit_events WHERE {FILTER} ORDER BY at DESC, id DESC LIMIT $7 OFFSET $8");
+        let actor = actor_pattern(q);
+        let rows: Vec<EventRow> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(q.project_id.map(|i| i.0))
+            .bind(&actor)
+            .bind(q.action.map(|a| a.as_str()))
+            .bind(&q.artefact_type)
+            .bind(q.from)
+            .bind(q.to)
+            .bind(q.limit)
+            .bind(q.offset)
+            .fetch_all(p)
+            .await
+            .map_err(db_err))?;
+        convert(rows)
+    }
+
+    async fn count_audit(&self, q: &AuditQuery) -> StoreResult<i64> {
+        let sql = format!("SELECT COUNT(*) FROM audit_events WHERE {FILTER}");
+        let actor = actor_pattern(q);
+        read!(self, |p| sqlx::query_scalar(&sql)
+            .bind(q.project_id.map(|i| i.0))
+            .bind(&actor)
+            .bind(q.action.map(|a| a.as_str()))
+            .bind(&q.artefact_type)
+            .bind(q.from)
+            .bind(q.to)
+            .fetch_one(p)
+            .await
+            .map_err(db_err))
+    }
+
+    async fn list_revisions(&self, artefact_type: &str, artefact_id: &str) -> StoreResult<Vec<Revision>> {
+        let sql = format!("SELECT {REVISION_COLS} FROM revisions WHERE artefact_type = $1 AND artefact_id = $2 ORDER BY number");
+        let rows: Vec<RevisionRow> =
+            read!(self, |p| sqlx::query_as(&sql).bind(artefact_type).bind(artefact_id).fetch_all(p).await.map_err(db_err))?;
+        Ok(rows.into_iter().map(Revision::from).collect())
+    }
+}

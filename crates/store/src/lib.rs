@@ -1,0 +1,187 @@
+//! The storage ports on SQLite and PostgreSQL. One code path serves both backends: each query
+//! is written once with `$n` parameters (which SQLite accepts too) and the `read!`/`write!`
+//! macros expand it for the concrete driver of the pool in use, so there are no `Any`-driver
+//! conversions and no trait objects below the port.
+
+mod accounts;
+mod audit;
+mod health;
+pub mod migrate;
+mod portfolio;
+pub mod redis_cache;
+mod rows;
+
+use opensesa_app::ports::StoreError;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A database: SQLite (a reader pool and a single writer connection, as SQLite allows one
+/// writer at a time) or PostgreSQL.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to a pool that may read.
+macro_rules! read {
+    ($db:expr, |$p:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite { read: $p, .. } => $body,
+            $crate::Db::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$p` bound to the pool that writes (SQLite's single writer).
+macro_rules! write {
+    ($db:expr, |$p:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite { write: $p, .. } => $body,
+            $crate::Db::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Inserts the audit events and revisions of a journal on a transaction.
+macro_rules! write_journal {
+    ($tx:expr, $journal:expr) => {{
+        for e in &$journal.events {
+            sqlx::query(
+                "INSERT INTO audit_events (id, at, actor_id, actor, project_id, artefact_type, artefact_id, action, changes, reason) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(e.id.0)
+            .bind(e.at)
+            .bind(e.actor_id.map(|i| i.0))
+            .bind(&e.actor)
+            .bind(e.project_id.map(|i| i.0))
+            .bind(&e.artefact_type)
+            .bind(&e.artefact_id)
+            .bind(e.action.as_str())
+            .bind(sqlx::types::Json(&e.changes))
+            .bind(&e.reason)
+            .execute(&mut *$tx)
+            .await
+            .map_err($crate::db_err)?;
+        }
+        for r in &$journal.revisions {
+            sqlx::query(
+                "INSERT INTO revisions (id, artefact_type, artefact_id, number, data, content_hash, author_id, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(r.id.0)
+            .bind(&r.artefact_type)
+            .bind(&r.artefact_id)
+            .bind(r.number)
+            .bind(sqlx::types::Json(&r.data))
+            .bind(&r.content_hash)
+            .bind(r.author_id.map(|i| i.0))
+            .bind(r.at)
+            .execute(&mut *$tx)
+            .await
+            .map_err($crate::db_err)?;
+        }
+    }};
+}
+
+pub(crate) use {read, write, write_journal};
+
+/// Maps a driver error to the port's error: uniqueness and foreign-key refusals become
+/// `Conflict` naming the constraint; everything else is a backend failure.
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(d) if d.is_unique_violation() || d.is_foreign_key_violation() => {
+            StoreError::Conflict(d.constraint().map_or_else(|| d.message().to_owned(), str::to_owned))
+        }
+        _ => StoreError::Backend(Box::new(e)),
+    }
+}
+
+/// How to reach the database.
+#[derive(Clone)]
+pub struct DbOptions {
+    pub url: String,
+    pub max_connections: u32,
+    /// PostgreSQL only: the schema to work in (tests use one schema per test).
+    pub pg_schema: Option<String>,
+}
+
+impl std::fmt::Debug for DbOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbOptions")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("pg_schema", &self.pg_schema)
+            .finish()
+    }
+}
+
+/// The URL with any password replaced, for logs and messages.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("********"));
+            u.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+impl Db {
+    pub async fn connect(opts: &DbOptions) -> anyhow::Result<Self> {
+        let url = opts.url.trim();
+        if url.starts_with("sqlite:") {
+            let base = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+                .pragma("temp_store", "memory")
+                .pragma("cache_size", "-32000");
+            // The writer first: it creates the file and switches it to WAL.
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(base.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(opts.max_connections.max(2))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(base.read_only(true))
+                .await?;
+            Ok(Db::Sqlite { read, write })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let mut o = PgConnectOptions::from_str(url)?.application_name("opensesa");
+            if let Some(schema) = &opts.pg_schema {
+                o = o.options([("search_path", schema.as_str())]);
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(opts.max_connections.max(2))
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(o)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            anyhow::bail!("unsupported database URL scheme (expected sqlite: or postgres:)")
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Db::Sqlite { .. })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
