@@ -1,0 +1,93 @@
+//! End to end in a real browser (Debian's headless Chromium driven through chromedriver):
+//! log in, choose a project, read its dashboard.
+
+use opensesa_testkit::{Backend, TestApp, PASSWORD};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromedriver() -> (Driver, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let child = Command::new(&path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {path}: {e}. Install Debian's chromium and chromium-driver (.ci/run does)."));
+    (Driver(child), port)
+}
+
+#[tokio::test]
+async fn login_select_project_and_read_the_dashboard_in_chromium() {
+    let t = TestApp::start(Backend::Sqlite).await;
+    t.user("ada@example.org", false).await;
+    t.project("SAT", &[("ada@example.org", "lead")]).await;
+    let res = t.app.create_phase(
+        &opensesa_app::Principal { user: t.app.store.find_user_by_email(&opensesa_domain::accounts::Email::parse("ada@example.org").unwrap()).await.unwrap().unwrap(), session: None },
+        "SAT",
+        &opensesa_domain::portfolio::PhaseInput { name: Some("Preliminary design".into()), starts_on: Some("2026-01-01".into()), ends_on: Some("2026-12-31".into()), ordinal: None },
+    ).await;
+    res.unwrap();
+
+    let (_driver, port) = chromedriver();
+    let profile = std::env::temp_dir().join(format!("opensesa-chromium-{}", uuid::Uuid::now_v7().simple()));
+    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1280,900", format!("--user-data-dir={}", profile.display())]
+        }
+    }))
+    .unwrap();
+    let mut client = None;
+    for _ in 0..50 {
+        match fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let c = client.expect("chromedriver did not accept a session");
+    let result = async {
+        use fantoccini::Locator;
+        c.goto(&format!("{}/", t.base)).await?;
+        assert!(c.current_url().await?.path().starts_with("/login"));
+        c.find(Locator::Css("input[name=email]")).await?.send_keys("ada@example.org").await?;
+        c.find(Locator::Css("input[name=password]")).await?.send_keys(PASSWORD).await?;
+        c.find(Locator::Css("form[action='/login'] button[type=submit]")).await?.click().await?;
+        c.wait().for_element(Locator::Css("h1")).await?;
+        assert_eq!(c.current_url().await?.path(), "/projects");
+        c.find(Locator::LinkText("SAT")).await?.click().await?;
+        let heading = c.wait().for_element(Locator::Css("main h1")).await?.text().await?;
+        assert!(heading.contains("Project SAT"), "{heading}");
+        let body = c.find(Locator::Css("main")).await?.text().await?;
+        assert!(body.contains("Preliminary design") && body.contains("Your role") && body.contains("lead"), "{body}");
+        // The stylesheet loaded through its hashed URL (the CSP allows it).
+        let color = c.execute("return getComputedStyle(document.querySelector('header.top')).backgroundColor", vec![]).await?;
+        assert_eq!(color.as_str(), Some("rgb(24, 36, 58)"));
+        // The session remembers the project: the home page opens it.
+        c.goto(&format!("{}/", t.base)).await?;
+        assert_eq!(c.current_url().await?.path(), "/p/SAT/");
+        let png = c.screenshot().await?;
+        let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+        std::fs::create_dir_all(&out).ok();
+        std::fs::write(out.join("dashboard.png"), png).ok();
+        Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = c.close().await;
+    let _ = std::fs::remove_dir_all(profile);
+    result.unwrap();
+}

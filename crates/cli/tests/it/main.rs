@@ -1,0 +1,33 @@
+//! The integration suite: the real application over HTTP, on SQLite and on PostgreSQL.
+//! One test binary (each file under `tests/` would link its own).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+/// Declares each listed `async fn name(Backend)` as two tests: `sqlite::name` and
+/// `postgres::name`.
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name(opensesa_testkit::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name(opensesa_testkit::Backend::Postgres).await })*
+        }
+    };
+}
+
+mod access;
+mod api;
+mod audit;
+mod auth;
+mod browser;
+mod config;
+mod health;
+mod mfa;
+mod migrations;
+mod redis_sessions;
+mod security;
+
+/// The `Location` header of a redirect.
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
