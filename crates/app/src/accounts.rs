@@ -85,7 +85,9 @@ impl App {
                 if let Some(last) = last {
                     let until = last + policy.lock_for;
                     if until > now {
-                        return Err(AppError::RateLimited { retry_after_secs: (until - now).num_seconds().max(1) });
+                        return Err(AppError::RateLimited {
+                            retry_after_secs: (until - now).num_seconds().max(1),
+                        });
                     }
                 }
             }
@@ -95,16 +97,26 @@ impl App {
 
     async fn record_failure(&self, account_key: &str, ip: &str, what: &str) -> AppResult<()> {
         let now = self.clock.now();
-        self.store.record_auth_failure(LimitScope::Account, account_key, now).await?;
+        self.store
+            .record_auth_failure(LimitScope::Account, account_key, now)
+            .await?;
         if !ip.is_empty() {
-            self.store.record_auth_failure(LimitScope::Address, ip, now).await?;
+            self.store
+                .record_auth_failure(LimitScope::Address, ip, now)
+                .await?;
         }
         // Logged with the key escaped by the structured logger (no log injection).
         tracing::warn!(account = account_key, ip, what, "authentication failure");
         Ok(())
     }
 
-    async fn new_session(&self, user: &User, stage: SessionStage, client: &ClientInfo, project: Option<opensesa_domain::ids::ProjectId>) -> AppResult<NewSession> {
+    async fn new_session(
+        &self,
+        user: &User,
+        stage: SessionStage,
+        client: &ClientInfo,
+        project: Option<opensesa_domain::ids::ProjectId>,
+    ) -> AppResult<NewSession> {
         let token = crypto::random_token(32);
         let now = self.clock.now();
         let session = Session {
@@ -133,7 +145,13 @@ impl App {
 
     /// Checks email and password. On success the previous session (if any) is ended and a new
     /// one begins: fully active, or waiting for the second factor.
-    pub async fn login(&self, email: &str, password: &str, client: &ClientInfo, previous_token: Option<&str>) -> AppResult<(NewSession, NextStep)> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client: &ClientInfo,
+        previous_token: Option<&str>,
+    ) -> AppResult<(NewSession, NextStep)> {
         let account_key = email.trim().to_lowercase();
         self.check_limits(&account_key, &client.ip).await?;
         let user = match Email::parse(email) {
@@ -148,14 +166,17 @@ impl App {
             }
         };
         let Some(user) = user.filter(|_| ok) else {
-            self.record_failure(&account_key, &client.ip, "password").await?;
+            self.record_failure(&account_key, &client.ip, "password")
+                .await?;
             let event = EventBuilder::new(self, None, Action::LoginFailed, "user", &account_key)
                 .change("ip", serde_json::Value::Null, client.ip.clone().into())
                 .build();
             self.store.append_journal(&Journal::event(event)).await?;
             return Err(AppError::Unauthenticated);
         };
-        self.store.clear_auth_failures(LimitScope::Account, &account_key).await?;
+        self.store
+            .clear_auth_failures(LimitScope::Account, &account_key)
+            .await?;
         if let Some(prev) = previous_token {
             self.end_session(&Self::session_hash(prev)).await?;
         }
@@ -174,31 +195,56 @@ impl App {
     }
 
     async fn audit_login(&self, user: &User, client: &ClientInfo, method: &str) -> AppResult<()> {
-        let event = EventBuilder::new(self, Some((user.id, user.email.to_string())), Action::Login, "user", user.id)
-            .change("ip", serde_json::Value::Null, client.ip.clone().into())
-            .change("method", serde_json::Value::Null, method.into())
-            .build();
+        let event = EventBuilder::new(
+            self,
+            Some((user.id, user.email.to_string())),
+            Action::Login,
+            "user",
+            user.id,
+        )
+        .change("ip", serde_json::Value::Null, client.ip.clone().into())
+        .change("method", serde_json::Value::Null, method.into())
+        .build();
         self.store.append_journal(&Journal::event(event)).await?;
         Ok(())
     }
 
     /// Completes a login with a TOTP code or a recovery code. The pending session is replaced
     /// by a new active one (new id).
-    pub async fn complete_mfa(&self, pending: &Session, code: &str, client: &ClientInfo) -> AppResult<(NewSession, SecondFactor)> {
+    pub async fn complete_mfa(
+        &self,
+        pending: &Session,
+        code: &str,
+        client: &ClientInfo,
+    ) -> AppResult<(NewSession, SecondFactor)> {
         if pending.stage != SessionStage::MfaPending {
-            return Err(AppError::Conflict("this session has no second factor pending".into()));
+            return Err(AppError::Conflict(
+                "this session has no second factor pending".into(),
+            ));
         }
-        let user = self.store.find_user(pending.user_id).await?.ok_or(AppError::Unauthenticated)?;
+        let user = self
+            .store
+            .find_user(pending.user_id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         let account_key = user.email.to_string();
         self.check_limits(&account_key, &client.ip).await?;
         let factor = self.check_second_factor(&user, code).await?;
         let Some(factor) = factor else {
-            self.record_failure(&account_key, &client.ip, "second factor").await?;
-            return Err(AppError::field("code", "is not a valid authentication or recovery code"));
+            self.record_failure(&account_key, &client.ip, "second factor")
+                .await?;
+            return Err(AppError::field(
+                "code",
+                "is not a valid authentication or recovery code",
+            ));
         };
-        self.store.clear_auth_failures(LimitScope::Account, &account_key).await?;
+        self.store
+            .clear_auth_failures(LimitScope::Account, &account_key)
+            .await?;
         self.end_session(&pending.id_hash).await?;
-        let session = self.new_session(&user, SessionStage::Active, client, pending.project_id).await?;
+        let session = self
+            .new_session(&user, SessionStage::Active, client, pending.project_id)
+            .await?;
         let method = match factor {
             SecondFactor::Totp => "password+totp",
             SecondFactor::RecoveryCode => "password+recovery_code",
@@ -208,10 +254,16 @@ impl App {
     }
 
     /// `Some(factor)` when `code` is a current unused TOTP code or an unused recovery code.
-    async fn check_second_factor(&self, user: &User, code: &str) -> AppResult<Option<SecondFactor>> {
+    async fn check_second_factor(
+        &self,
+        user: &User,
+        code: &str,
+    ) -> AppResult<Option<SecondFactor>> {
         let code = code.trim();
         if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-            let Some(secret) = self.totp_secret(user)? else { return Ok(None) };
+            let Some(secret) = self.totp_secret(user)? else {
+                return Ok(None);
+            };
             let now = self.clock.now().timestamp().max(0) as u64;
             if let Some(step) = crypto::totp_match(&secret, code, now) {
                 // A code is single use per step: the store accepts only a newer step.
@@ -224,7 +276,11 @@ impl App {
         let normal = crypto::normalise_recovery_code(code);
         if normal.len() == 10 && user.mfa_enabled() {
             let hash = crypto::sha256_hex(&normal);
-            if self.store.use_recovery_code(user.id, &hash, self.clock.now()).await? {
+            if self
+                .store
+                .use_recovery_code(user.id, &hash, self.clock.now())
+                .await?
+            {
                 return Ok(Some(SecondFactor::RecoveryCode));
             }
         }
@@ -233,7 +289,11 @@ impl App {
 
     fn totp_secret(&self, user: &User) -> AppResult<Option<Vec<u8>>> {
         match &user.totp_secret {
-            Some(sealed) => self.secrets.open(sealed).map(Some).map_err(AppError::Internal),
+            Some(sealed) => self
+                .secrets
+                .open(sealed)
+                .map(Some)
+                .map_err(AppError::Internal),
             None => Ok(None),
         }
     }
@@ -254,13 +314,17 @@ impl App {
             Some(s) => Some(s),
             None => self.store.find_session(&hash).await?,
         };
-        let Some(mut session) = session else { return Ok(None) };
+        let Some(mut session) = session else {
+            return Ok(None);
+        };
         let now = self.clock.now();
         if session.expires_at <= now || session.last_seen_at + self.settings.session_idle <= now {
             self.end_session(&hash).await?;
             return Ok(None);
         }
-        let Some(user) = self.store.find_user(session.user_id).await? else { return Ok(None) };
+        let Some(user) = self.store.find_user(session.user_id).await? else {
+            return Ok(None);
+        };
         if !user.is_active {
             self.end_session(&hash).await?;
             return Ok(None);
@@ -316,9 +380,15 @@ impl App {
         Ok(self.store.list_user_sessions(principal.user.id).await?)
     }
 
-    pub async fn select_project(&self, session: &Session, project: opensesa_domain::ids::ProjectId) -> AppResult<()> {
+    pub async fn select_project(
+        &self,
+        session: &Session,
+        project: opensesa_domain::ids::ProjectId,
+    ) -> AppResult<()> {
         if session.project_id != Some(project) {
-            self.store.set_session_project(&session.id_hash, Some(project)).await?;
+            self.store
+                .set_session_project(&session.id_hash, Some(project))
+                .await?;
             if let Some(c) = &self.cache {
                 let mut s = session.clone();
                 s.project_id = Some(project);
@@ -330,25 +400,47 @@ impl App {
 
     /// Re-authentication before a sensitive change (ASVS 7.5.1): the current password, and
     /// the second factor when one is enrolled.
-    async fn reauthenticate(&self, principal: &Principal, password: &str, code: Option<&str>) -> AppResult<User> {
-        let user = self.store.find_user(principal.user.id).await?.ok_or(AppError::Unauthenticated)?;
+    async fn reauthenticate(
+        &self,
+        principal: &Principal,
+        password: &str,
+        code: Option<&str>,
+    ) -> AppResult<User> {
+        let user = self
+            .store
+            .find_user(principal.user.id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         let key = user.email.to_string();
         self.check_limits(&key, "").await?;
         if !crypto::verify_password(password, &user.password_hash) {
             self.record_failure(&key, "", "re-authentication").await?;
-            return Err(AppError::field("current_password", "is not your current password"));
+            return Err(AppError::field(
+                "current_password",
+                "is not your current password",
+            ));
         }
         if user.mfa_enabled() {
             let code = code.unwrap_or_default();
             if self.check_second_factor(&user, code).await?.is_none() {
-                self.record_failure(&key, "", "re-authentication second factor").await?;
-                return Err(AppError::field("code", "is not a valid authentication or recovery code"));
+                self.record_failure(&key, "", "re-authentication second factor")
+                    .await?;
+                return Err(AppError::field(
+                    "code",
+                    "is not a valid authentication or recovery code",
+                ));
             }
         }
         Ok(user)
     }
 
-    pub async fn change_password(&self, principal: &Principal, current: &str, code: Option<&str>, new: &str) -> AppResult<()> {
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        current: &str,
+        code: Option<&str>,
+        new: &str,
+    ) -> AppResult<()> {
         let mut user = self.reauthenticate(principal, current, code).await?;
         check_password(new, Some(&user.email)).map_err(|r| AppError::field("new_password", r))?;
         user.password_hash = crypto::hash_password(new).map_err(AppError::Internal)?;
@@ -356,7 +448,9 @@ impl App {
         let event = EventBuilder::by(self, principal, Action::Update, "user", user.id)
             .change("password", "[set]".into(), "[changed]".into())
             .build();
-        self.store.update_user(&user, &Journal::event(event)).await?;
+        self.store
+            .update_user(&user, &Journal::event(event))
+            .await?;
         let keep = principal.session.as_ref().map(|s| s.id_hash.as_str());
         self.end_user_sessions(user.id, keep).await?;
         Ok(())
@@ -364,9 +458,15 @@ impl App {
 
     /// Starts (or restarts) TOTP enrolment: a new secret is stored sealed but not active.
     pub async fn begin_mfa_enrolment(&self, principal: &Principal) -> AppResult<MfaEnrolment> {
-        let mut user = self.store.find_user(principal.user.id).await?.ok_or(AppError::Unauthenticated)?;
+        let mut user = self
+            .store
+            .find_user(principal.user.id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         if user.mfa_enabled() {
-            return Err(AppError::Conflict("two-factor authentication is already enabled; disable it first".into()));
+            return Err(AppError::Conflict(
+                "two-factor authentication is already enabled; disable it first".into(),
+            ));
         }
         let secret = crypto::new_totp_secret();
         user.totp_secret = Some(self.secrets.seal(&secret).map_err(AppError::Internal)?);
@@ -380,8 +480,15 @@ impl App {
     }
 
     /// The pending enrolment of the caller, if one was begun.
-    pub async fn pending_mfa_enrolment(&self, principal: &Principal) -> AppResult<Option<MfaEnrolment>> {
-        let user = self.store.find_user(principal.user.id).await?.ok_or(AppError::Unauthenticated)?;
+    pub async fn pending_mfa_enrolment(
+        &self,
+        principal: &Principal,
+    ) -> AppResult<Option<MfaEnrolment>> {
+        let user = self
+            .store
+            .find_user(principal.user.id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         if user.mfa_enabled() {
             return Ok(None);
         }
@@ -392,15 +499,30 @@ impl App {
     }
 
     /// Activates TOTP after a correct code; returns the 10 recovery codes (shown once).
-    pub async fn confirm_mfa_enrolment(&self, principal: &Principal, code: &str) -> AppResult<Vec<String>> {
-        let mut user = self.store.find_user(principal.user.id).await?.ok_or(AppError::Unauthenticated)?;
+    pub async fn confirm_mfa_enrolment(
+        &self,
+        principal: &Principal,
+        code: &str,
+    ) -> AppResult<Vec<String>> {
+        let mut user = self
+            .store
+            .find_user(principal.user.id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         if user.mfa_enabled() {
-            return Err(AppError::Conflict("two-factor authentication is already enabled".into()));
+            return Err(AppError::Conflict(
+                "two-factor authentication is already enabled".into(),
+            ));
         }
-        let secret = self.totp_secret(&user)?.ok_or_else(|| AppError::field("code", "start the enrolment first"))?;
+        let secret = self
+            .totp_secret(&user)?
+            .ok_or_else(|| AppError::field("code", "start the enrolment first"))?;
         let now = self.clock.now().timestamp().max(0) as u64;
         let Some(step) = crypto::totp_match(&secret, code, now) else {
-            return Err(AppError::field("code", "does not match; check the time on your device and try the current code"));
+            return Err(AppError::field(
+                "code",
+                "does not match; check the time on your device and try the current code",
+            ));
         };
         let before = user.snapshot();
         user.totp_enabled_at = Some(self.clock.now());
@@ -409,40 +531,74 @@ impl App {
         let event = EventBuilder::by(self, principal, Action::Update, "user", user.id)
             .changes(&before, &user.snapshot())
             .build();
-        self.store.update_user(&user, &Journal::event(event)).await?;
+        self.store
+            .update_user(&user, &Journal::event(event))
+            .await?;
         self.issue_recovery_codes(principal, &user).await
     }
 
-    async fn issue_recovery_codes(&self, principal: &Principal, user: &User) -> AppResult<Vec<String>> {
+    async fn issue_recovery_codes(
+        &self,
+        principal: &Principal,
+        user: &User,
+    ) -> AppResult<Vec<String>> {
         let codes: Vec<String> = (0..10).map(|_| crypto::new_recovery_code()).collect();
-        let hashes: Vec<String> = codes.iter().map(|c| crypto::sha256_hex(&crypto::normalise_recovery_code(c))).collect();
-        let event = EventBuilder::by(self, principal, Action::Reset, "recovery_codes", user.id).build();
-        self.store.replace_recovery_codes(user.id, &hashes, &Journal::event(event)).await?;
+        let hashes: Vec<String> = codes
+            .iter()
+            .map(|c| crypto::sha256_hex(&crypto::normalise_recovery_code(c)))
+            .collect();
+        let event =
+            EventBuilder::by(self, principal, Action::Reset, "recovery_codes", user.id).build();
+        self.store
+            .replace_recovery_codes(user.id, &hashes, &Journal::event(event))
+            .await?;
         Ok(codes)
     }
 
-    pub async fn regenerate_recovery_codes(&self, principal: &Principal, password: &str, code: &str) -> AppResult<Vec<String>> {
+    pub async fn regenerate_recovery_codes(
+        &self,
+        principal: &Principal,
+        password: &str,
+        code: &str,
+    ) -> AppResult<Vec<String>> {
         let user = self.reauthenticate(principal, password, Some(code)).await?;
         if !user.mfa_enabled() {
-            return Err(AppError::Conflict("enable two-factor authentication first".into()));
+            return Err(AppError::Conflict(
+                "enable two-factor authentication first".into(),
+            ));
         }
         self.issue_recovery_codes(principal, &user).await
     }
 
     pub async fn recovery_codes_left(&self, principal: &Principal) -> AppResult<i64> {
-        Ok(self.store.count_unused_recovery_codes(principal.user.id).await?)
+        Ok(self
+            .store
+            .count_unused_recovery_codes(principal.user.id)
+            .await?)
     }
 
     /// Turns MFA off for the caller (after re-authentication), unless the policy requires it.
-    pub async fn disable_mfa(&self, principal: &Principal, password: &str, code: &str) -> AppResult<()> {
+    pub async fn disable_mfa(
+        &self,
+        principal: &Principal,
+        password: &str,
+        code: &str,
+    ) -> AppResult<()> {
         let user = self.reauthenticate(principal, password, Some(code)).await?;
         if self.mfa_required_for(&user) {
-            return Err(AppError::forbidden("the site policy requires two-factor authentication for your account"));
+            return Err(AppError::forbidden(
+                "the site policy requires two-factor authentication for your account",
+            ));
         }
         self.clear_mfa(principal, user, Action::Update).await
     }
 
-    async fn clear_mfa(&self, principal: &Principal, mut user: User, action: Action) -> AppResult<()> {
+    async fn clear_mfa(
+        &self,
+        principal: &Principal,
+        mut user: User,
+        action: Action,
+    ) -> AppResult<()> {
         let before = user.snapshot();
         user.totp_secret = None;
         user.totp_enabled_at = None;
@@ -451,8 +607,12 @@ impl App {
         let event = EventBuilder::by(self, principal, action, "user", user.id)
             .changes(&before, &user.snapshot())
             .build();
-        self.store.update_user(&user, &Journal::event(event)).await?;
-        self.store.replace_recovery_codes(user.id, &[], &Journal::default()).await?;
+        self.store
+            .update_user(&user, &Journal::event(event))
+            .await?;
+        self.store
+            .replace_recovery_codes(user.id, &[], &Journal::default())
+            .await?;
         Ok(())
     }
 
@@ -467,7 +627,11 @@ impl App {
     /// A site admin resets a user's second factor (lost device); the user's sessions end.
     pub async fn admin_reset_mfa(&self, principal: &Principal, user_id: UserId) -> AppResult<()> {
         Self::require_admin(principal)?;
-        let user = self.store.find_user(user_id).await?.ok_or(AppError::NotFound)?;
+        let user = self
+            .store
+            .find_user(user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         self.clear_mfa(principal, user, Action::Reset).await?;
         self.end_user_sessions(user_id, None).await?;
         Ok(())
@@ -475,7 +639,14 @@ impl App {
 
     /// Creates an account. `actor` is `None` only for the command line (`createsuperuser`,
     /// `demo`), which runs with the operator's authority.
-    pub async fn create_user(&self, actor: Option<&Principal>, email: &str, display_name: &str, password: &str, is_admin: bool) -> AppResult<User> {
+    pub async fn create_user(
+        &self,
+        actor: Option<&Principal>,
+        email: &str,
+        display_name: &str,
+        password: &str,
+        is_admin: bool,
+    ) -> AppResult<User> {
         if let Some(p) = actor {
             Self::require_admin(p)?;
         }
@@ -508,10 +679,15 @@ impl App {
         let event = EventBuilder::new(self, actor_pair, Action::Create, "user", user.id)
             .changes(&serde_json::Value::Null, &user.snapshot())
             .build();
-        self.store.insert_user(&user, &Journal::event(event)).await.map_err(|e| match e {
-            crate::ports::StoreError::Conflict(_) => AppError::field("email", "is already registered"),
-            other => other.into(),
-        })?;
+        self.store
+            .insert_user(&user, &Journal::event(event))
+            .await
+            .map_err(|e| match e {
+                crate::ports::StoreError::Conflict(_) => {
+                    AppError::field("email", "is already registered")
+                }
+                other => other.into(),
+            })?;
         Ok(user)
     }
 
@@ -522,12 +698,24 @@ impl App {
 
     /// A site admin enables or disables an account, or grants or takes the admin flag.
     /// Disabling ends the user's sessions. Admins cannot lock themselves out.
-    pub async fn admin_update_user(&self, principal: &Principal, user_id: UserId, active: Option<bool>, admin: Option<bool>) -> AppResult<User> {
+    pub async fn admin_update_user(
+        &self,
+        principal: &Principal,
+        user_id: UserId,
+        active: Option<bool>,
+        admin: Option<bool>,
+    ) -> AppResult<User> {
         Self::require_admin(principal)?;
         if user_id == principal.user.id && (active == Some(false) || admin == Some(false)) {
-            return Err(AppError::forbidden("you cannot disable or demote your own account"));
+            return Err(AppError::forbidden(
+                "you cannot disable or demote your own account",
+            ));
         }
-        let mut user = self.store.find_user(user_id).await?.ok_or(AppError::NotFound)?;
+        let mut user = self
+            .store
+            .find_user(user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let before = user.snapshot();
         if let Some(a) = active {
             user.is_active = a;
@@ -539,7 +727,9 @@ impl App {
         let event = EventBuilder::by(self, principal, Action::Update, "user", user.id)
             .changes(&before, &user.snapshot())
             .build();
-        self.store.update_user(&user, &Journal::event(event)).await?;
+        self.store
+            .update_user(&user, &Journal::event(event))
+            .await?;
         if !user.is_active {
             self.end_user_sessions(user.id, None).await?;
         }
@@ -547,10 +737,17 @@ impl App {
     }
 
     /// Creates a personal API token; the plain value is returned once and never stored.
-    pub async fn create_api_token(&self, principal: &Principal, name: &str) -> AppResult<(String, ApiToken)> {
+    pub async fn create_api_token(
+        &self,
+        principal: &Principal,
+        name: &str,
+    ) -> AppResult<(String, ApiToken)> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::field("name", "is required (at most 100 characters)"));
+            return Err(AppError::field(
+                "name",
+                "is required (at most 100 characters)",
+            ));
         }
         let plain = format!("{TOKEN_PREFIX}{}", crypto::random_token(25));
         let token = ApiToken {
@@ -566,7 +763,9 @@ impl App {
         let event = EventBuilder::by(self, principal, Action::Create, "api_token", token.id)
             .change("name", serde_json::Value::Null, name.into())
             .build();
-        self.store.insert_token(&token, &Journal::event(event)).await?;
+        self.store
+            .insert_token(&token, &Journal::event(event))
+            .await?;
         Ok((plain, token))
     }
 
@@ -576,7 +775,16 @@ impl App {
 
     pub async fn revoke_api_token(&self, principal: &Principal, id: TokenId) -> AppResult<()> {
         let event = EventBuilder::by(self, principal, Action::Revoke, "api_token", id).build();
-        if self.store.revoke_token(id, principal.user.id, self.clock.now(), &Journal::event(event)).await? {
+        if self
+            .store
+            .revoke_token(
+                id,
+                principal.user.id,
+                self.clock.now(),
+                &Journal::event(event),
+            )
+            .await?
+        {
             Ok(())
         } else {
             Err(AppError::NotFound)
@@ -589,16 +797,27 @@ impl App {
         if !plain.starts_with(TOKEN_PREFIX) || plain.len() > 100 {
             return Ok(None);
         }
-        let Some(token) = self.store.find_token_by_hash(&crypto::sha256_hex(plain)).await? else { return Ok(None) };
+        let Some(token) = self
+            .store
+            .find_token_by_hash(&crypto::sha256_hex(plain))
+            .await?
+        else {
+            return Ok(None);
+        };
         if token.revoked_at.is_some() {
             return Ok(None);
         }
-        let Some(user) = self.store.find_user(token.user_id).await? else { return Ok(None) };
+        let Some(user) = self.store.find_user(token.user_id).await? else {
+            return Ok(None);
+        };
         if !user.is_active || (self.mfa_required_for(&user) && !user.mfa_enabled()) {
             return Ok(None);
         }
         let now = self.clock.now();
-        if token.last_used_at.is_none_or(|t| (now - t).num_seconds() >= TOUCH_EVERY_SECS) {
+        if token
+            .last_used_at
+            .is_none_or(|t| (now - t).num_seconds() >= TOUCH_EVERY_SECS)
+        {
             self.store.touch_token(token.id, now).await?;
         }
         Ok(Some(user))
@@ -608,7 +827,10 @@ impl App {
     pub async fn prune_auth_state(&self) -> AppResult<(u64, u64)> {
         let now = self.clock.now();
         let sessions = self.store.delete_expired_sessions(now).await?;
-        let failures = self.store.prune_auth_failures(now - chrono::Duration::days(1)).await?;
+        let failures = self
+            .store
+            .prune_auth_failures(now - chrono::Duration::days(1))
+            .await?;
         Ok((sessions, failures))
     }
 
@@ -616,4 +838,3 @@ impl App {
         self.clock.now()
     }
 }
-

@@ -15,8 +15,15 @@ pub struct EventBuilder {
 }
 
 impl EventBuilder {
-    pub fn new(app: &App, actor: Option<(UserId, String)>, action: Action, artefact_type: &str, artefact_id: impl ToString) -> Self {
-        let (actor_id, actor) = actor.map_or((None, "system".to_owned()), |(id, label)| (Some(id), label));
+    pub fn new(
+        app: &App,
+        actor: Option<(UserId, String)>,
+        action: Action,
+        artefact_type: &str,
+        artefact_id: impl ToString,
+    ) -> Self {
+        let (actor_id, actor) =
+            actor.map_or((None, "system".to_owned()), |(id, label)| (Some(id), label));
         Self {
             event: AuditEvent {
                 id: EventId::new(),
@@ -33,8 +40,20 @@ impl EventBuilder {
         }
     }
 
-    pub fn by(app: &App, principal: &Principal, action: Action, artefact_type: &str, artefact_id: impl ToString) -> Self {
-        Self::new(app, Some((principal.user.id, principal.label())), action, artefact_type, artefact_id)
+    pub fn by(
+        app: &App,
+        principal: &Principal,
+        action: Action,
+        artefact_type: &str,
+        artefact_id: impl ToString,
+    ) -> Self {
+        Self::new(
+            app,
+            Some((principal.user.id, principal.label())),
+            action,
+            artefact_type,
+            artefact_id,
+        )
     }
 
     pub fn project(mut self, project: ProjectId) -> Self {
@@ -48,7 +67,11 @@ impl EventBuilder {
     }
 
     pub fn change(mut self, field: &str, before: Value, after: Value) -> Self {
-        self.event.changes.push(FieldChange { field: field.into(), before, after });
+        self.event.changes.push(FieldChange {
+            field: field.into(),
+            before,
+            after,
+        });
         self
     }
 
@@ -79,8 +102,17 @@ pub struct AuditPage {
 
 impl App {
     /// A page of a project's audit trail, newest first. Readable by every member.
-    pub async fn project_audit(&self, principal: &Principal, code: &str, filter: &AuditFilter, limit: i64, offset: i64) -> AppResult<AuditPage> {
-        let ctx = self.project_access(principal, code, Permission::Read).await?;
+    pub async fn project_audit(
+        &self,
+        principal: &Principal,
+        code: &str,
+        filter: &AuditFilter,
+        limit: i64,
+        offset: i64,
+    ) -> AppResult<AuditPage> {
+        let ctx = self
+            .project_access(principal, code, Permission::Read)
+            .await?;
         let query = AuditQuery {
             project_id: Some(ctx.project.id),
             actor: filter.actor.clone(),
@@ -97,8 +129,17 @@ impl App {
     }
 
     /// The revisions of one project artefact, oldest first.
-    pub async fn project_revisions(&self, principal: &Principal, code: &str) -> AppResult<Vec<Revision>> {
-        let ctx = self.project_access(principal, code, Permission::Read).await?;
-        Ok(self.store.list_revisions("project", &ctx.project.id.to_string()).await?)
+    pub async fn project_revisions(
+        &self,
+        principal: &Principal,
+        code: &str,
+    ) -> AppResult<Vec<Revision>> {
+        let ctx = self
+            .project_access(principal, code, Permission::Read)
+            .await?;
+        Ok(self
+            .store
+            .list_revisions("project", &ctx.project.id.to_string())
+            .await?)
     }
 }

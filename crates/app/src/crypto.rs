@@ -28,7 +28,9 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 /// Verifies against a PHC string; a malformed stored hash verifies as false.
 pub fn verify_password(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -41,7 +43,10 @@ pub fn random_token(bytes: usize) -> String {
 }
 
 pub fn sha256_hex(input: &str) -> String {
-    Sha256::digest(input.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(input.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Encrypts small secrets (TOTP seeds) with ChaCha20-Poly1305 under a key derived from the
@@ -53,7 +58,9 @@ pub struct SecretBox {
 impl SecretBox {
     pub fn new(secret_key: &str) -> Self {
         let key = Sha256::digest(format!("opensesa/totp-seal/v1/{secret_key}").as_bytes());
-        Self { cipher: ChaCha20Poly1305::new(Key::from_slice(&key)) }
+        Self {
+            cipher: ChaCha20Poly1305::new(Key::from_slice(&key)),
+        }
     }
 
     pub fn seal(&self, plain: &[u8]) -> Result<String, String> {
@@ -69,14 +76,18 @@ impl SecretBox {
     }
 
     pub fn open(&self, sealed: &str) -> Result<Vec<u8>, String> {
-        let raw = BASE64.decode(sealed.as_bytes()).map_err(|_| "sealed value is not base64".to_owned())?;
+        let raw = BASE64
+            .decode(sealed.as_bytes())
+            .map_err(|_| "sealed value is not base64".to_owned())?;
         if raw.len() < 12 {
             return Err("sealed value is too short".into());
         }
         let (nonce, ct) = raw.split_at(12);
         self.cipher
             .decrypt(Nonce::from_slice(nonce), ct)
-            .map_err(|_| "sealed value does not open with this secret key (was the key rotated?)".to_owned())
+            .map_err(|_| {
+                "sealed value does not open with this secret key (was the key rotated?)".to_owned()
+            })
     }
 }
 
@@ -122,7 +133,9 @@ pub fn totp_uri(secret: &[u8], issuer: &str, account: &str) -> String {
     fn enc(s: &str) -> String {
         s.bytes()
             .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
                 _ => format!("%{b:02X}"),
             })
             .collect()
@@ -145,7 +158,10 @@ pub fn new_recovery_code() -> String {
 
 /// Recovery codes are compared without dashes, spaces or case.
 pub fn normalise_recovery_code(code: &str) -> String {
-    code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase()
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_lowercase()
 }
 
 #[cfg(test)]
@@ -185,6 +201,9 @@ mod tests {
     fn recovery_codes_normalise() {
         let c = new_recovery_code();
         assert_eq!(c.len(), 11);
-        assert_eq!(normalise_recovery_code(&c.to_uppercase()), c.replace('-', ""));
+        assert_eq!(
+            normalise_recovery_code(&c.to_uppercase()),
+            c.replace('-', "")
+        );
     }
 }

@@ -122,7 +122,8 @@ impl App {
         clock: Arc<dyn Clock>,
         settings: AppSettings,
     ) -> AppResult<Self> {
-        let dummy_hash = crypto::hash_password(&crypto::random_token(16)).map_err(AppError::Internal)?;
+        let dummy_hash =
+            crypto::hash_password(&crypto::random_token(16)).map_err(AppError::Internal)?;
         Ok(Self {
             secrets: Arc::new(crypto::SecretBox::new(&settings.secret_key)),
             store,

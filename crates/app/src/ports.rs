@@ -33,7 +33,10 @@ pub struct Journal {
 
 impl Journal {
     pub fn event(event: AuditEvent) -> Self {
-        Self { events: vec![event], revisions: Vec::new() }
+        Self {
+            events: vec![event],
+            revisions: Vec::new(),
+        }
     }
 
     pub fn with_revision(mut self, revision: Revision) -> Self {
@@ -95,9 +98,19 @@ pub trait AccountStore: Send + Sync {
     /// Saves every column of the user (profile, flags, password hash, TOTP state).
     async fn update_user(&self, user: &User, journal: &Journal) -> StoreResult<()>;
     /// Replaces the recovery codes of a user (hashes only).
-    async fn replace_recovery_codes(&self, user: UserId, hashes: &[String], journal: &Journal) -> StoreResult<()>;
+    async fn replace_recovery_codes(
+        &self,
+        user: UserId,
+        hashes: &[String],
+        journal: &Journal,
+    ) -> StoreResult<()>;
     /// Marks one unused recovery code as used; false when there was none with that hash.
-    async fn use_recovery_code(&self, user: UserId, hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn use_recovery_code(
+        &self,
+        user: UserId,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     async fn count_unused_recovery_codes(&self, user: UserId) -> StoreResult<i64>;
     /// Records `step` as the last accepted TOTP step if it is newer than the stored one;
     /// false when it is not (a replay). Atomic, so two requests cannot both win.
@@ -106,23 +119,47 @@ pub trait AccountStore: Send + Sync {
     async fn insert_session(&self, session: &Session) -> StoreResult<()>;
     async fn find_session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
     async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> StoreResult<()>;
-    async fn set_session_project(&self, id_hash: &str, project: Option<ProjectId>) -> StoreResult<()>;
+    async fn set_session_project(
+        &self,
+        id_hash: &str,
+        project: Option<ProjectId>,
+    ) -> StoreResult<()>;
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
     /// Ends every session of a user except `keep`; returns the ended sessions' hashes.
-    async fn delete_user_sessions(&self, user: UserId, keep: Option<&str>) -> StoreResult<Vec<String>>;
+    async fn delete_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<&str>,
+    ) -> StoreResult<Vec<String>>;
     async fn list_user_sessions(&self, user: UserId) -> StoreResult<Vec<Session>>;
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 
-    async fn record_auth_failure(&self, scope: LimitScope, key: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn record_auth_failure(
+        &self,
+        scope: LimitScope,
+        key: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Failures since `since`: their count and the time of the latest.
-    async fn auth_failures(&self, scope: LimitScope, key: &str, since: DateTime<Utc>) -> StoreResult<(i64, Option<DateTime<Utc>>)>;
+    async fn auth_failures(
+        &self,
+        scope: LimitScope,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<(i64, Option<DateTime<Utc>>)>;
     async fn clear_auth_failures(&self, scope: LimitScope, key: &str) -> StoreResult<()>;
     async fn prune_auth_failures(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 
     async fn insert_token(&self, token: &ApiToken, journal: &Journal) -> StoreResult<()>;
     async fn find_token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>>;
     async fn list_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>>;
-    async fn revoke_token(&self, id: TokenId, user: UserId, at: DateTime<Utc>, journal: &Journal) -> StoreResult<bool>;
+    async fn revoke_token(
+        &self,
+        id: TokenId,
+        user: UserId,
+        at: DateTime<Utc>,
+        journal: &Journal,
+    ) -> StoreResult<bool>;
     async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> StoreResult<()>;
 }
 
@@ -145,7 +182,12 @@ pub trait PortfolioStore: Send + Sync {
     async fn find_phase(&self, project: ProjectId, id: PhaseId) -> StoreResult<Option<Phase>>;
     async fn insert_phase(&self, phase: &Phase, journal: &Journal) -> StoreResult<()>;
     async fn update_phase(&self, phase: &Phase, journal: &Journal) -> StoreResult<()>;
-    async fn delete_phase(&self, project: ProjectId, id: PhaseId, journal: &Journal) -> StoreResult<()>;
+    async fn delete_phase(
+        &self,
+        project: ProjectId,
+        id: PhaseId,
+        journal: &Journal,
+    ) -> StoreResult<()>;
 
     async fn list_organisations(&self) -> StoreResult<Vec<Organisation>>;
     async fn find_organisation(&self, id: OrganisationId) -> StoreResult<Option<Organisation>>;
@@ -153,9 +195,22 @@ pub trait PortfolioStore: Send + Sync {
     async fn insert_organisation(&self, org: &Organisation, journal: &Journal) -> StoreResult<()>;
 
     async fn list_members(&self, project: ProjectId) -> StoreResult<Vec<MemberRow>>;
-    async fn find_membership(&self, project: ProjectId, user: UserId) -> StoreResult<Option<Membership>>;
-    async fn upsert_membership(&self, membership: &Membership, journal: &Journal) -> StoreResult<()>;
-    async fn delete_membership(&self, project: ProjectId, user: UserId, journal: &Journal) -> StoreResult<()>;
+    async fn find_membership(
+        &self,
+        project: ProjectId,
+        user: UserId,
+    ) -> StoreResult<Option<Membership>>;
+    async fn upsert_membership(
+        &self,
+        membership: &Membership,
+        journal: &Journal,
+    ) -> StoreResult<()>;
+    async fn delete_membership(
+        &self,
+        project: ProjectId,
+        user: UserId,
+        journal: &Journal,
+    ) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -164,7 +219,11 @@ pub trait AuditStore: Send + Sync {
     async fn append_journal(&self, journal: &Journal) -> StoreResult<()>;
     async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>>;
     async fn count_audit(&self, query: &AuditQuery) -> StoreResult<i64>;
-    async fn list_revisions(&self, artefact_type: &str, artefact_id: &str) -> StoreResult<Vec<Revision>>;
+    async fn list_revisions(
+        &self,
+        artefact_type: &str,
+        artefact_id: &str,
+    ) -> StoreResult<Vec<Revision>>;
 }
 
 /// Schema level as the database reports it.

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The value shipped in `.env.example`; refused as a real secret.
-pub const SAMPLE_SECRET_KEY: &str = "change-me-to-at-least-50-random-characters-from-a-password-generator";
+pub const SAMPLE_SECRET_KEY: &str =
+    "change-me-to-at-least-50-random-characters-from-a-password-generator";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{variable}: {reason}")]
@@ -17,7 +18,10 @@ pub struct ConfigError {
 }
 
 fn err(variable: &str, reason: impl Into<String>) -> ConfigError {
-    ConfigError { variable: variable.into(), reason: reason.into() }
+    ConfigError {
+        variable: variable.into(),
+        reason: reason.into(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,9 +66,18 @@ impl std::fmt::Debug for Settings {
             .field("secret_source", &self.secret_source)
             .field("allowed_hosts", &self.allowed_hosts)
             .field("csrf_trusted_origins", &self.csrf_trusted_origins)
-            .field("public_url", &self.public_url.as_ref().map(url::Url::as_str))
-            .field("database_url", &opensesa_store::redact_url(&self.database_url))
-            .field("redis_url", &self.redis_url.as_deref().map(opensesa_store::redact_url))
+            .field(
+                "public_url",
+                &self.public_url.as_ref().map(url::Url::as_str),
+            )
+            .field(
+                "database_url",
+                &opensesa_store::redact_url(&self.database_url),
+            )
+            .field(
+                "redis_url",
+                &self.redis_url.as_deref().map(opensesa_store::redact_url),
+            )
             .field("static_root", &self.static_root)
             .field("debug", &self.debug)
             .field("secure_cookies", &self.secure_cookies)
@@ -92,10 +105,19 @@ impl Vars {
         });
         let mut map = HashMap::new();
         if let Some(path) = file {
-            let iter = dotenvy::from_path_iter(&path)
-                .map_err(|e| err("OPENSESA_ENV_FILE", format!("cannot read {}: {e}", path.display())))?;
+            let iter = dotenvy::from_path_iter(&path).map_err(|e| {
+                err(
+                    "OPENSESA_ENV_FILE",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
             for item in iter {
-                let (k, v) = item.map_err(|e| err("OPENSESA_ENV_FILE", format!("{} is not a valid .env file: {e}", path.display())))?;
+                let (k, v) = item.map_err(|e| {
+                    err(
+                        "OPENSESA_ENV_FILE",
+                        format!("{} is not a valid .env file: {e}", path.display()),
+                    )
+                })?;
                 map.insert(k, v);
             }
         }
@@ -103,13 +125,26 @@ impl Vars {
         Ok(Self(map))
     }
 
-    pub fn from_pairs<I: IntoIterator<Item = (K, V)>, K: Into<String>, V: Into<String>>(pairs: I) -> Self {
-        Self(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+    pub fn from_pairs<I: IntoIterator<Item = (K, V)>, K: Into<String>, V: Into<String>>(
+        pairs: I,
+    ) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 
     /// The first of `names` that is set and not blank, with the name it was found under.
     fn get(&self, names: &[&'static str]) -> Option<(&'static str, String)> {
-        names.iter().find_map(|n| self.0.get(*n).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).map(|v| (*n, v)))
+        names.iter().find_map(|n| {
+            self.0
+                .get(*n)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .map(|v| (*n, v))
+        })
     }
 }
 
@@ -117,60 +152,97 @@ fn parse_bool(name: &str, v: &str) -> Result<bool, ConfigError> {
     match v.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(err(name, format!("{v:?} is not a boolean (use true or false)"))),
+        _ => Err(err(
+            name,
+            format!("{v:?} is not a boolean (use true or false)"),
+        )),
     }
 }
 
 fn list(v: &str) -> Vec<String> {
-    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Checks a configured secret key: long, varied, not the sample (Django's W009, stricter).
 pub fn check_secret_key(name: &str, key: &str) -> Result<(), ConfigError> {
-    if key == SAMPLE_SECRET_KEY || key.starts_with("change-me") || key.starts_with("django-insecure") {
-        return Err(err(name, "is the sample value; generate one, e.g. `openssl rand -base64 48`"));
+    if key == SAMPLE_SECRET_KEY
+        || key.starts_with("change-me")
+        || key.starts_with("django-insecure")
+    {
+        return Err(err(
+            name,
+            "is the sample value; generate one, e.g. `openssl rand -base64 48`",
+        ));
     }
     let chars = key.chars().count();
     if chars < 50 {
         return Err(err(name, format!("is {chars} characters; use at least 50 random characters (e.g. `openssl rand -base64 48`)")));
     }
     if key.chars().collect::<std::collections::BTreeSet<_>>().len() < 5 {
-        return Err(err(name, "has fewer than 5 distinct characters; generate a random one"));
+        return Err(err(
+            name,
+            "has fewer than 5 distinct characters; generate a random one",
+        ));
     }
     Ok(())
 }
 
 fn database_url(vars: &Vars, data_dir: &Path) -> Result<String, ConfigError> {
     if let Some((name, raw)) = vars.get(&["DATABASE_URL"]) {
-        let parsed = url::Url::parse(&raw)
-            .map_err(|e| err(name, format!("{:?} is not a URL: {e}", opensesa_store::redact_url(&raw))))?;
+        let parsed = url::Url::parse(&raw).map_err(|e| {
+            err(
+                name,
+                format!("{:?} is not a URL: {e}", opensesa_store::redact_url(&raw)),
+            )
+        })?;
         return match parsed.scheme() {
             "postgres" | "postgresql" => {
                 if parsed.host_str().is_none_or(str::is_empty) {
-                    Err(err(name, "has no host; expected postgres://user:password@host:5432/database"))
+                    Err(err(
+                        name,
+                        "has no host; expected postgres://user:password@host:5432/database",
+                    ))
                 } else {
                     Ok(raw)
                 }
             }
             "sqlite" => Ok(raw),
-            other => Err(err(name, format!("the scheme {other:?} is not supported; use postgres://… or sqlite:…"))),
+            other => Err(err(
+                name,
+                format!("the scheme {other:?} is not supported; use postgres://… or sqlite:…"),
+            )),
         };
     }
     if let Some((_, host)) = vars.get(&["DB_HOST"]) {
         let port = match vars.get(&["DB_PORT"]) {
-            Some((n, p)) => p.parse::<u16>().map_err(|_| err(n, format!("{p:?} is not a port number")))?,
+            Some((n, p)) => p
+                .parse::<u16>()
+                .map_err(|_| err(n, format!("{p:?} is not a port number")))?,
             None => 5432,
         };
-        let name = vars.get(&["DB_NAME"]).map_or_else(|| "opensesa".to_owned(), |(_, v)| v);
-        let user = vars.get(&["DB_USER"]).map_or_else(|| "opensesa".to_owned(), |(_, v)| v);
-        let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let name = vars
+            .get(&["DB_NAME"])
+            .map_or_else(|| "opensesa".to_owned(), |(_, v)| v);
+        let user = vars
+            .get(&["DB_USER"])
+            .map_or_else(|| "opensesa".to_owned(), |(_, v)| v);
+        let enc = |s: &str| {
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+        };
         let auth = match vars.get(&["DB_PASS", "DB_PASSWORD"]) {
             Some((_, pass)) => format!("{}:{}", enc(&user), enc(&pass)),
             None => enc(&user),
         };
         return Ok(format!("postgres://{auth}@{host}:{port}/{}", enc(&name)));
     }
-    Ok(format!("sqlite://{}", data_dir.join("opensesa.sqlite3").display()))
+    Ok(format!(
+        "sqlite://{}",
+        data_dir.join("opensesa.sqlite3").display()
+    ))
 }
 
 impl Settings {
@@ -181,15 +253,21 @@ impl Settings {
     /// Builds the settings. In the embedded mode, a missing secret key is generated once and
     /// kept in the data directory (`secret_key`, mode 0600).
     pub fn load(vars: &Vars) -> Result<Self, ConfigError> {
-        let data_dir = vars.get(&["OPENSESA_DATA_DIR"]).map_or_else(|| PathBuf::from("data"), |(_, v)| PathBuf::from(v));
+        let data_dir = vars
+            .get(&["OPENSESA_DATA_DIR"])
+            .map_or_else(|| PathBuf::from("data"), |(_, v)| PathBuf::from(v));
         let database_url = database_url(vars, &data_dir)?;
         let embedded = database_url.starts_with("sqlite:");
 
         let public_url = match vars.get(&["OPENSESA_PUBLIC_URL"]) {
             Some((n, v)) => {
-                let u = url::Url::parse(&v).map_err(|e| err(n, format!("{v:?} is not a URL: {e}")))?;
+                let u =
+                    url::Url::parse(&v).map_err(|e| err(n, format!("{v:?} is not a URL: {e}")))?;
                 if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
-                    return Err(err(n, format!("{v:?} must be an http:// or https:// URL with a host")));
+                    return Err(err(
+                        n,
+                        format!("{v:?} must be an http:// or https:// URL with a host"),
+                    ));
                 }
                 Some(u)
             }
@@ -197,13 +275,28 @@ impl Settings {
         };
         let allowed_hosts = vars
             .get(&["OPENSESA_ALLOWED_HOSTS", "DJANGO_ALLOWED_HOSTS"])
-            .map_or_else(|| vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()], |(_, v)| list(&v));
+            .map_or_else(
+                || vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()],
+                |(_, v)| list(&v),
+            );
         let mut csrf_trusted_origins = Vec::new();
-        if let Some((n, v)) = vars.get(&["OPENSESA_CSRF_TRUSTED_ORIGINS", "DJANGO_CSRF_TRUSTED_ORIGINS", "CSRF_TRUSTED_ORIGINS"]) {
+        if let Some((n, v)) = vars.get(&[
+            "OPENSESA_CSRF_TRUSTED_ORIGINS",
+            "DJANGO_CSRF_TRUSTED_ORIGINS",
+            "CSRF_TRUSTED_ORIGINS",
+        ]) {
             for o in list(&v) {
-                let u = url::Url::parse(&o).map_err(|_| err(n, format!("{o:?} is not an origin like https://example.org")))?;
+                let u = url::Url::parse(&o).map_err(|_| {
+                    err(
+                        n,
+                        format!("{o:?} is not an origin like https://example.org"),
+                    )
+                })?;
                 if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
-                    return Err(err(n, format!("{o:?} is not an origin like https://example.org")));
+                    return Err(err(
+                        n,
+                        format!("{o:?} is not an origin like https://example.org"),
+                    ));
                 }
                 csrf_trusted_origins.push(u.origin().ascii_serialization());
             }
@@ -218,28 +311,49 @@ impl Settings {
             None => https,
         };
         let hsts_seconds = match vars.get(&["OPENSESA_HSTS_SECONDS"]) {
-            Some((n, v)) => v.parse::<u64>().map_err(|_| err(n, format!("{v:?} is not a whole number of seconds")))?,
+            Some((n, v)) => v
+                .parse::<u64>()
+                .map_err(|_| err(n, format!("{v:?} is not a whole number of seconds")))?,
             None => 31_536_000,
         };
         let mfa_policy = match vars.get(&["OPENSESA_MFA_REQUIRED"]) {
             Some((n, v)) => MfaPolicy::parse(&v).map_err(|r| err(n, r))?,
             None => MfaPolicy::Off,
         };
-        let log_format = match vars.get(&["OPENSESA_LOG_FORMAT"]).map(|(n, v)| (n, v.to_ascii_lowercase())) {
+        let log_format = match vars
+            .get(&["OPENSESA_LOG_FORMAT"])
+            .map(|(n, v)| (n, v.to_ascii_lowercase()))
+        {
             None => LogFormat::Text,
             Some((_, v)) if v == "text" => LogFormat::Text,
             Some((_, v)) if v == "json" => LogFormat::Json,
             Some((n, v)) => return Err(err(n, format!("{v:?} is not text or json"))),
         };
-        let listen = vars.get(&["OPENSESA_LISTEN"]).map_or_else(|| "127.0.0.1:8000".to_owned(), |(_, v)| v);
+        let listen = vars
+            .get(&["OPENSESA_LISTEN"])
+            .map_or_else(|| "127.0.0.1:8000".to_owned(), |(_, v)| v);
         if listen.parse::<std::net::SocketAddr>().is_err() {
-            return Err(err("OPENSESA_LISTEN", format!("{listen:?} is not an address like 0.0.0.0:8000")));
+            return Err(err(
+                "OPENSESA_LISTEN",
+                format!("{listen:?} is not an address like 0.0.0.0:8000"),
+            ));
         }
         let redis_url = match vars.get(&["REDIS_URL", "CELERY_BROKER_URL"]) {
             Some((n, v)) => {
-                let u = url::Url::parse(&v).map_err(|e| err(n, format!("{:?} is not a URL: {e}", opensesa_store::redact_url(&v))))?;
+                let u = url::Url::parse(&v).map_err(|e| {
+                    err(
+                        n,
+                        format!("{:?} is not a URL: {e}", opensesa_store::redact_url(&v)),
+                    )
+                })?;
                 if !matches!(u.scheme(), "redis" | "rediss") {
-                    return Err(err(n, format!("the scheme {:?} is not supported; use redis://host:6379/0", u.scheme())));
+                    return Err(err(
+                        n,
+                        format!(
+                            "the scheme {:?} is not supported; use redis://host:6379/0",
+                            u.scheme()
+                        ),
+                    ));
                 }
                 Some(v)
             }
@@ -250,10 +364,16 @@ impl Settings {
             None => false,
         };
         let db_max_connections = match vars.get(&["OPENSESA_DB_MAX_CONNECTIONS"]) {
-            Some((n, v)) => v.parse::<u32>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| err(n, format!("{v:?} is not a number from 1 to 1000")))?,
+            Some((n, v)) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| err(n, format!("{v:?} is not a number from 1 to 1000")))?,
             None => 16,
         };
-        let static_root = vars.get(&["OPENSESA_STATIC_ROOT"]).map_or_else(|| PathBuf::from("staticfiles"), |(_, v)| PathBuf::from(v));
+        let static_root = vars
+            .get(&["OPENSESA_STATIC_ROOT"])
+            .map_or_else(|| PathBuf::from("staticfiles"), |(_, v)| PathBuf::from(v));
 
         let (secret_key, secret_source) = match vars.get(&["OPENSESA_SECRET_KEY", "DJANGO_SECRET_KEY"]) {
             Some((n, key)) => {
@@ -296,14 +416,19 @@ fn embedded_secret(path: &Path) -> Result<String, ConfigError> {
     let var = "OPENSESA_DATA_DIR";
     if let Ok(existing) = std::fs::read_to_string(path) {
         let key = existing.trim().to_owned();
-        check_secret_key(&format!("{} (generated secret key file)", path.display()), &key)?;
+        check_secret_key(
+            &format!("{} (generated secret key file)", path.display()),
+            &key,
+        )?;
         return Ok(key);
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| err(var, format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| err(var, format!("cannot create {}: {e}", dir.display())))?;
     }
     let key = opensesa_app::crypto::random_token(40);
-    write_private(path, &key).map_err(|e| err(var, format!("cannot write {}: {e}", path.display())))?;
+    write_private(path, &key)
+        .map_err(|e| err(var, format!("cannot write {}: {e}", path.display())))?;
     Ok(key)
 }
 
@@ -311,7 +436,11 @@ fn embedded_secret(path: &Path) -> Result<String, ConfigError> {
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(content.as_bytes())
 }
 

@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "opensesa", version, about = "OpenSESA: systems engineering and safety assurance, self-hosted.")]
+#[command(
+    name = "opensesa",
+    version,
+    about = "OpenSESA: systems engineering and safety assurance, self-hosted."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -70,7 +74,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -105,18 +112,32 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate { plan } => migrate(&settings, plan).await?,
         Command::Showmigrations => showmigrations(&settings).await?,
-        Command::Createsuperuser { email, display_name, password_stdin, no_input } => {
+        Command::Createsuperuser {
+            email,
+            display_name,
+            password_stdin,
+            no_input,
+        } => {
             let db = runtime::open_db(&settings).await?;
             runtime::ensure_schema(&settings, &db).await?;
             createsuperuser(&settings, db, email, display_name, password_stdin, no_input).await?;
         }
-        Command::Demo { no_serve, password, bind } => {
+        Command::Demo {
+            no_serve,
+            password,
+            bind,
+        } => {
             let db = runtime::open_db(&settings).await?;
             runtime::ensure_schema(&settings, &db).await?;
             let app = runtime::build_app(&settings, db.clone())?;
-            demo::seed(&app, &password).await.map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
+            demo::seed(&app, &password)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
             let addr = bind.clone().unwrap_or_else(|| settings.listen.clone());
-            println!("Demo data is ready. Log in at http://{} with:", addr.replace("0.0.0.0", "localhost"));
+            println!(
+                "Demo data is ready. Log in at http://{} with:",
+                addr.replace("0.0.0.0", "localhost")
+            );
             for l in demo::LOGINS {
                 println!("  {:<24} ({})", l.email, l.role);
             }
@@ -149,13 +170,26 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested; finishing in-flight requests");
 }
 
-async fn serve(settings: &Settings, db: opensesa_store::Db, bind: Option<String>, no_worker: bool) -> anyhow::Result<()> {
+async fn serve(
+    settings: &Settings,
+    db: opensesa_store::Db,
+    bind: Option<String>,
+    no_worker: bool,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let state = runtime::build_state(settings, db.clone())?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = (!no_worker).then(|| tokio::spawn(opensesa_worker::run_maintenance(state.app.clone(), Duration::from_secs(300), stop_rx)));
+    let worker = (!no_worker).then(|| {
+        tokio::spawn(opensesa_worker::run_maintenance(
+            state.app.clone(),
+            Duration::from_secs(300),
+            stop_rx,
+        ))
+    });
     let addr = bind.unwrap_or_else(|| settings.listen.clone());
-    let server = opensesa_web::Server::bind(&addr, state).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let server = opensesa_web::Server::bind(&addr, state)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(
         addr = %server.local_addr()?,
         backend = if settings.is_embedded() { "sqlite" } else { "postgresql" },
@@ -175,7 +209,9 @@ async fn serve(settings: &Settings, db: opensesa_store::Db, bind: Option<String>
 
 async fn migrate(settings: &Settings, plan: bool) -> anyhow::Result<()> {
     let db = runtime::open_db(settings).await?;
-    let status = opensesa_store::migrate::status(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let status = opensesa_store::migrate::status(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     if plan {
         if !status.unknown.is_empty() {
             println!("The database has migrations this binary does not know: {:?} (it is newer). Nothing can be applied.", status.unknown);
@@ -184,17 +220,26 @@ async fn migrate(settings: &Settings, plan: bool) -> anyhow::Result<()> {
         if status.pending.is_empty() {
             println!("No migrations to apply.");
         }
-        for m in opensesa_store::migrate::MIGRATIONS.iter().filter(|m| status.pending.contains(&m.version)) {
+        for m in opensesa_store::migrate::MIGRATIONS
+            .iter()
+            .filter(|m| status.pending.contains(&m.version))
+        {
             println!("would apply {}", m.file_name());
         }
         return Ok(());
     }
     let applied = opensesa_store::migrate::run(&db).await?;
     if applied.is_empty() {
-        println!("No migrations to apply; the schema is at version {}.", opensesa_store::migrate::latest_version());
+        println!(
+            "No migrations to apply; the schema is at version {}.",
+            opensesa_store::migrate::latest_version()
+        );
     }
     for v in applied {
-        if let Some(m) = opensesa_store::migrate::MIGRATIONS.iter().find(|m| m.version == v) {
+        if let Some(m) = opensesa_store::migrate::MIGRATIONS
+            .iter()
+            .find(|m| m.version == v)
+        {
             println!("applied {}", m.file_name());
         }
     }
@@ -204,15 +249,24 @@ async fn migrate(settings: &Settings, plan: bool) -> anyhow::Result<()> {
 
 async fn showmigrations(settings: &Settings) -> anyhow::Result<()> {
     let db = runtime::open_db(settings).await?;
-    let applied = opensesa_store::migrate::applied(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let applied = opensesa_store::migrate::applied(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     for m in opensesa_store::migrate::MIGRATIONS {
         match applied.iter().find(|a| a.version == m.version) {
             Some(a) => println!("[X] {} (applied {})", m.file_name(), a.applied_at),
             None => println!("[ ] {}", m.file_name()),
         }
     }
-    for a in applied.iter().filter(|a| !opensesa_store::migrate::MIGRATIONS.iter().any(|m| m.version == a.version)) {
-        println!("[?] {:04}_{} (applied {}; unknown to this binary: the database is newer)", a.version, a.name, a.applied_at);
+    for a in applied.iter().filter(|a| {
+        !opensesa_store::migrate::MIGRATIONS
+            .iter()
+            .any(|m| m.version == a.version)
+    }) {
+        println!(
+            "[?] {:04}_{} (applied {}; unknown to this binary: the database is newer)",
+            a.version, a.name, a.applied_at
+        );
     }
     db.close().await;
     Ok(())
@@ -271,11 +325,14 @@ async fn healthcheck(url: Option<String>, timeout_secs: u64) -> anyhow::Result<E
     let url = match url {
         Some(u) => u,
         None => {
-            let listen = std::env::var("OPENSESA_LISTEN").unwrap_or_else(|_| "127.0.0.1:8000".into());
+            let listen =
+                std::env::var("OPENSESA_LISTEN").unwrap_or_else(|_| "127.0.0.1:8000".into());
             format!("http://{}/healthz", listen.replace("0.0.0.0", "127.0.0.1"))
         }
     };
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(timeout_secs)).build()?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(timeout_secs))
+        .build()?;
     match client.get(&url).send().await {
         Ok(r) if r.status().is_success() => Ok(ExitCode::SUCCESS),
         Ok(r) => {

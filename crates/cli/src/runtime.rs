@@ -14,7 +14,9 @@ use std::sync::Arc;
 pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // `try_init`: a second call (tests) keeps the first subscriber.
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
@@ -24,13 +26,24 @@ pub fn init_logging(format: LogFormat) {
 
 pub async fn open_db(settings: &Settings) -> anyhow::Result<Db> {
     if settings.is_embedded() {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("cannot create the data directory {}", settings.data_dir.display()))?;
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
     }
-    let opts = DbOptions { url: settings.database_url.clone(), max_connections: settings.db_max_connections, pg_schema: None };
-    Db::connect(&opts)
-        .await
-        .with_context(|| format!("cannot open the database at {}", opensesa_store::redact_url(&settings.database_url)))
+    let opts = DbOptions {
+        url: settings.database_url.clone(),
+        max_connections: settings.db_max_connections,
+        pg_schema: None,
+    };
+    Db::connect(&opts).await.with_context(|| {
+        format!(
+            "cannot open the database at {}",
+            opensesa_store::redact_url(&settings.database_url)
+        )
+    })
 }
 
 pub fn app_settings(settings: &Settings) -> AppSettings {
@@ -54,14 +67,25 @@ pub fn web_config(settings: &Settings) -> WebConfig {
 
 pub fn build_app(settings: &Settings, db: Db) -> anyhow::Result<App> {
     let cache: Option<Arc<dyn SessionCache>> = match &settings.redis_url {
-        Some(url) => Some(Arc::new(RedisSessionCache::new(url, "opensesa:").context("REDIS_URL is not usable")?)),
+        Some(url) => Some(Arc::new(
+            RedisSessionCache::new(url, "opensesa:").context("REDIS_URL is not usable")?,
+        )),
         None => None,
     };
-    App::new(Arc::new(db), cache, Arc::new(SystemClock), app_settings(settings)).map_err(|e| anyhow::anyhow!("{e}"))
+    App::new(
+        Arc::new(db),
+        cache,
+        Arc::new(SystemClock),
+        app_settings(settings),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 pub fn build_state(settings: &Settings, db: Db) -> anyhow::Result<AppState> {
-    Ok(AppState::new(build_app(settings, db)?, web_config(settings)))
+    Ok(AppState::new(
+        build_app(settings, db)?,
+        web_config(settings),
+    ))
 }
 
 /// In the embedded mode the schema is brought up to date at start; with PostgreSQL it is an
@@ -74,7 +98,9 @@ pub async fn ensure_schema(settings: &Settings, db: &Db) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let status = opensesa_store::migrate::status(db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let status = opensesa_store::migrate::status(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     if !status.unknown.is_empty() {
         anyhow::bail!(
             "the database schema has migrations {:?} that this binary does not know: it was migrated by a newer OpenSESA. \

@@ -88,7 +88,12 @@ pub fn check_password(password: &str, email: Option<&Email>) -> Result<(), Strin
     if is_common_password(&lower) {
         return Err("is too common; choose a less predictable password".into());
     }
-    if password.chars().collect::<std::collections::BTreeSet<_>>().len() < 4 {
+    if password
+        .chars()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+        < 4
+    {
         return Err("must not repeat the same few characters".into());
     }
     Ok(())
@@ -97,17 +102,84 @@ pub fn check_password(password: &str, email: Option<&Email>) -> Result<(), Strin
 /// Common passwords of policy length and their stems (from public breach top lists). A
 /// password is refused when it is one of them, or one of them with digits or symbols around.
 const COMMON: &[&str] = &[
-    "123456789012", "1234567890123", "12345678901234", "qwertyuiopasdfgh", "qwertyuiop123",
-    "password", "passw0rd", "p@ssw0rd", "p@ssword", "qwerty", "qwertyuiop", "asdfghjkl",
-    "zxcvbnm", "1q2w3e4r5t", "1qaz2wsx3edc", "iloveyou", "letmein", "welcome", "sunshine",
-    "princess", "football", "baseball", "dragon", "monkey", "master", "shadow", "superman",
-    "batman", "trustno1", "whatever", "starwars", "administrator", "admin", "changeme",
-    "secret", "opensesa", "computer", "internet", "michael", "jennifer", "jordan", "hunter",
-    "charlie", "freedom", "abcdefghijkl", "abcdef123456", "aaaaaaaaaaaa", "111111111111",
-    "000000000000", "correcthorsebatterystaple", "letmeinnow", "welcome123", "password123",
-    "password1234", "qwerty123456", "iloveyou123", "default", "guest", "login", "access",
-    "mustang", "harley", "ranger", "soccer", "hockey", "killer", "summer", "winter", "spring",
-    "autumn", "cheese", "pepper", "ginger", "flower", "silver", "golden", "orange", "purple",
+    "123456789012",
+    "1234567890123",
+    "12345678901234",
+    "qwertyuiopasdfgh",
+    "qwertyuiop123",
+    "password",
+    "passw0rd",
+    "p@ssw0rd",
+    "p@ssword",
+    "qwerty",
+    "qwertyuiop",
+    "asdfghjkl",
+    "zxcvbnm",
+    "1q2w3e4r5t",
+    "1qaz2wsx3edc",
+    "iloveyou",
+    "letmein",
+    "welcome",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "dragon",
+    "monkey",
+    "master",
+    "shadow",
+    "superman",
+    "batman",
+    "trustno1",
+    "whatever",
+    "starwars",
+    "administrator",
+    "admin",
+    "changeme",
+    "secret",
+    "opensesa",
+    "computer",
+    "internet",
+    "michael",
+    "jennifer",
+    "jordan",
+    "hunter",
+    "charlie",
+    "freedom",
+    "abcdefghijkl",
+    "abcdef123456",
+    "aaaaaaaaaaaa",
+    "111111111111",
+    "000000000000",
+    "correcthorsebatterystaple",
+    "letmeinnow",
+    "welcome123",
+    "password123",
+    "password1234",
+    "qwerty123456",
+    "iloveyou123",
+    "default",
+    "guest",
+    "login",
+    "access",
+    "mustang",
+    "harley",
+    "ranger",
+    "soccer",
+    "hockey",
+    "killer",
+    "summer",
+    "winter",
+    "spring",
+    "autumn",
+    "cheese",
+    "pepper",
+    "ginger",
+    "flower",
+    "silver",
+    "golden",
+    "orange",
+    "purple",
 ];
 
 fn is_common_password(lower: &str) -> bool {
@@ -115,7 +187,9 @@ fn is_common_password(lower: &str) -> bool {
         .trim_matches(|c: char| !c.is_alphabetic())
         .chars()
         .collect();
-    COMMON.iter().any(|c| *c == lower || (!stem.is_empty() && *c == stem))
+    COMMON
+        .iter()
+        .any(|c| *c == lower || (!stem.is_empty() && *c == stem))
         || lower.chars().all(|c| c.is_ascii_digit())
 }
 
@@ -125,7 +199,10 @@ mod tests {
 
     #[test]
     fn email_is_normalised_and_validated() {
-        assert_eq!(Email::parse("  Ada@Example.ORG ").map(|e| e.0), Ok("ada@example.org".into()));
+        assert_eq!(
+            Email::parse("  Ada@Example.ORG ").map(|e| e.0),
+            Ok("ada@example.org".into())
+        );
         for bad in ["", "ada", "@x.org", "ada@", "a b@x.org", "a@b@c", "a@.x"] {
             assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
         }
@@ -134,14 +211,26 @@ mod tests {
     #[test]
     fn password_policy() {
         let email = Email::parse("grace.hopper@navy.mil").ok();
-        assert!(check_password("short", None).unwrap_err().contains("at least"));
-        assert!(check_password("Password1234!", None).unwrap_err().contains("common"));
-        assert!(check_password("welcome123!!", None).unwrap_err().contains("common"));
+        assert!(check_password("short", None)
+            .unwrap_err()
+            .contains("at least"));
+        assert!(check_password("Password1234!", None)
+            .unwrap_err()
+            .contains("common"));
+        assert!(check_password("welcome123!!", None)
+            .unwrap_err()
+            .contains("common"));
         assert!(check_password("123456789012345", None).is_err());
-        assert!(check_password("grace.hopper-rocks", email.as_ref()).unwrap_err().contains("email"));
-        assert!(check_password("abababababab", None).unwrap_err().contains("repeat"));
+        assert!(check_password("grace.hopper-rocks", email.as_ref())
+            .unwrap_err()
+            .contains("email"));
+        assert!(check_password("abababababab", None)
+            .unwrap_err()
+            .contains("repeat"));
         assert!(check_password("tide-lantern-orbit-42", email.as_ref()).is_ok());
-        assert!(check_password(&"x1y2".repeat(40), None).unwrap_err().contains("at most"));
+        assert!(check_password(&"x1y2".repeat(40), None)
+            .unwrap_err()
+            .contains("at most"));
     }
 }
 

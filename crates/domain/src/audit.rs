@@ -19,8 +19,16 @@ pub struct FieldChange {
 pub fn diff(before: &Value, after: &Value) -> Vec<FieldChange> {
     // Creation and deletion compare against "no fields at all".
     let empty = Value::Object(serde_json::Map::new());
-    let before = if before.is_null() && after.is_object() { &empty } else { before };
-    let after = if after.is_null() && before.is_object() { &empty } else { after };
+    let before = if before.is_null() && after.is_object() {
+        &empty
+    } else {
+        before
+    };
+    let after = if after.is_null() && before.is_object() {
+        &empty
+    } else {
+        after
+    };
     match (before, after) {
         (Value::Object(b), Value::Object(a)) => {
             let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
@@ -39,7 +47,11 @@ pub fn diff(before: &Value, after: &Value) -> Vec<FieldChange> {
                 .collect()
         }
         _ if before == after => Vec::new(),
-        _ => vec![FieldChange { field: "value".into(), before: before.clone(), after: after.clone() }],
+        _ => vec![FieldChange {
+            field: "value".into(),
+            before: before.clone(),
+            after: after.clone(),
+        }],
     }
 }
 

@@ -20,7 +20,10 @@ impl FieldErrors {
     }
 
     pub fn add(&mut self, field: &str, reason: impl Into<String>) {
-        self.0.entry(field.to_owned()).or_default().push(reason.into());
+        self.0
+            .entry(field.to_owned())
+            .or_default()
+            .push(reason.into());
     }
 
     /// Records the error of a parse step under `field` and returns the parsed value if any.

@@ -37,4 +37,13 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(UserId, ProjectId, ProgramId, PhaseId, OrganisationId, TokenId, EventId, RevisionId);
+id_type!(
+    UserId,
+    ProjectId,
+    ProgramId,
+    PhaseId,
+    OrganisationId,
+    TokenId,
+    EventId,
+    RevisionId
+);

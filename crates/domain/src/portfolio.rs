@@ -21,7 +21,10 @@ pub fn parse_code(raw: &str) -> Result<String, String> {
     if !s.starts_with(|c: char| c.is_ascii_uppercase()) {
         return Err("must start with a letter".into());
     }
-    if !s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_') {
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
         return Err("may contain only letters, digits, '-' and '_'".into());
     }
     Ok(s)
@@ -86,7 +89,9 @@ impl ProjectStatus {
         match s.trim() {
             "active" => Ok(Self::Active),
             "archived" => Ok(Self::Archived),
-            other => Err(format!("unknown status {other:?}; expected active or archived")),
+            other => Err(format!(
+                "unknown status {other:?}; expected active or archived"
+            )),
         }
     }
 }
@@ -183,8 +188,14 @@ impl PhaseInput {
     pub fn parse(&self) -> Result<PhaseFields, ValidationError> {
         let mut errors = FieldErrors::new();
         let name = errors.check("name", parse_name(self.name.as_deref().unwrap_or_default()));
-        let starts_on = errors.check("starts_on", parse_date(self.starts_on.as_deref().unwrap_or_default()));
-        let ends_on = errors.check("ends_on", parse_date(self.ends_on.as_deref().unwrap_or_default()));
+        let starts_on = errors.check(
+            "starts_on",
+            parse_date(self.starts_on.as_deref().unwrap_or_default()),
+        );
+        let ends_on = errors.check(
+            "ends_on",
+            parse_date(self.ends_on.as_deref().unwrap_or_default()),
+        );
         if let Some(o) = self.ordinal {
             if !(1..=1000).contains(&o) {
                 errors.add("ordinal", "must be between 1 and 1000");
@@ -250,10 +261,18 @@ mod tests {
         };
         let err = p.parse().unwrap_err();
         assert!(err.0.get("ends_on").is_some());
-        let bad = PhaseInput { name: None, starts_on: Some("02/01/2026".into()), ..Default::default() };
+        let bad = PhaseInput {
+            name: None,
+            starts_on: Some("02/01/2026".into()),
+            ..Default::default()
+        };
         let err = bad.parse().unwrap_err();
         assert!(err.0.get("name").is_some() && err.0.get("starts_on").is_some());
-        let ok = PhaseInput { name: Some("Build".into()), ..Default::default() }.parse();
+        let ok = PhaseInput {
+            name: Some("Build".into()),
+            ..Default::default()
+        }
+        .parse();
         assert_eq!(ok.map(|f| f.name), Ok("Build".to_owned()));
     }
 }

@@ -27,11 +27,14 @@ impl<W: Write> CsvWriter<W> {
     }
 
     pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) -> Result<(), csv::Error> {
-        self.inner.write_record(cells.into_iter().map(|c| neutralise(c).into_owned()))
+        self.inner
+            .write_record(cells.into_iter().map(|c| neutralise(c).into_owned()))
     }
 
     pub fn finish(self) -> Result<W, csv::Error> {
-        self.inner.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+        self.inner
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))
     }
 }
 
@@ -42,7 +45,8 @@ mod tests {
     #[test]
     fn formulas_are_neutralised_and_quotes_kept() {
         let mut w = CsvWriter::new(Vec::new(), &["a", "b"]).unwrap_or_else(|e| panic!("{e}"));
-        w.row(["=1+1", "say \"hi\", then go"]).unwrap_or_else(|e| panic!("{e}"));
+        w.row(["=1+1", "say \"hi\", then go"])
+            .unwrap_or_else(|e| panic!("{e}"));
         w.row(["-2", "plain"]).unwrap_or_else(|e| panic!("{e}"));
         let out = String::from_utf8(w.finish().unwrap_or_default()).unwrap_or_default();
         assert_eq!(out, "a,b\n'=1+1,\"say \"\"hi\"\", then go\"\n'-2,plain\n");

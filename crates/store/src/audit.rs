@@ -17,7 +17,11 @@ const FILTER: &str = "($1 IS NULL OR project_id = $1) \
 
 fn actor_pattern(q: &AuditQuery) -> Option<String> {
     q.actor.as_ref().map(|a| {
-        let escaped: String = a.to_lowercase().chars().filter(|c| *c != '%' && *c != '_').collect();
+        let escaped: String = a
+            .to_lowercase()
+            .chars()
+            .filter(|c| *c != '%' && *c != '_')
+            .collect();
         format!("%{escaped}%")
     })
 }
@@ -65,10 +69,18 @@ impl AuditStore for Db {
             .map_err(db_err))
     }
 
-    async fn list_revisions(&self, artefact_type: &str, artefact_id: &str) -> StoreResult<Vec<Revision>> {
+    async fn list_revisions(
+        &self,
+        artefact_type: &str,
+        artefact_id: &str,
+    ) -> StoreResult<Vec<Revision>> {
         let sql = format!("SELECT {REVISION_COLS} FROM revisions WHERE artefact_type = $1 AND artefact_id = $2 ORDER BY number");
-        let rows: Vec<RevisionRow> =
-            read!(self, |p| sqlx::query_as(&sql).bind(artefact_type).bind(artefact_id).fetch_all(p).await.map_err(db_err))?;
+        let rows: Vec<RevisionRow> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(artefact_type)
+            .bind(artefact_id)
+            .fetch_all(p)
+            .await
+            .map_err(db_err))?;
         Ok(rows.into_iter().map(Revision::from).collect())
     }
 }

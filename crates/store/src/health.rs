@@ -7,7 +7,11 @@ use opensesa_app::ports::{HealthStore, SchemaStatus, StoreResult};
 #[async_trait]
 impl HealthStore for Db {
     async fn ping(&self) -> StoreResult<()> {
-        read!(self, |p| sqlx::query("SELECT 1").execute(p).await.map(|_| ()).map_err(db_err))?;
+        read!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(db_err))?;
         Ok(())
     }
 

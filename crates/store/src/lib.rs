@@ -13,7 +13,9 @@ mod rows;
 
 use opensesa_app::ports::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -95,7 +97,10 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
         sqlx::Error::Database(d) if d.is_unique_violation() || d.is_foreign_key_violation() => {
-            StoreError::Conflict(d.constraint().map_or_else(|| d.message().to_owned(), str::to_owned))
+            StoreError::Conflict(
+                d.constraint()
+                    .map_or_else(|| d.message().to_owned(), str::to_owned),
+            )
         }
         _ => StoreError::Backend(Box::new(e)),
     }

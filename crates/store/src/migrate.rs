@@ -24,7 +24,10 @@ impl Migration {
     }
 
     pub fn checksum(&self, db: &Db) -> String {
-        Sha256::digest(self.sql(db).as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        Sha256::digest(self.sql(db).as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// The file name both folders use for this migration.
@@ -33,19 +36,32 @@ impl Migration {
     }
 }
 
+/// `migration!(1, "0001", "foundation")` embeds `migrations/{sqlite,postgres}/0001_foundation.sql`.
 macro_rules! migration {
-    ($version:expr, $name:literal) => {
+    ($version:expr, $prefix:literal, $name:literal) => {
         Migration {
             version: $version,
             name: $name,
-            sqlite: include_str!(concat!("../migrations/sqlite/", stringify!($version), "_", $name, ".sql")),
-            postgres: include_str!(concat!("../migrations/postgres/", stringify!($version), "_", $name, ".sql")),
+            sqlite: include_str!(concat!(
+                "../migrations/sqlite/",
+                $prefix,
+                "_",
+                $name,
+                ".sql"
+            )),
+            postgres: include_str!(concat!(
+                "../migrations/postgres/",
+                $prefix,
+                "_",
+                $name,
+                ".sql"
+            )),
         }
     };
 }
 
 /// Every migration this binary knows, in order.
-pub const MIGRATIONS: &[Migration] = &[migration!(0001, "foundation")];
+pub const MIGRATIONS: &[Migration] = &[migration!(1, "0001", "foundation")];
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)
@@ -91,14 +107,34 @@ pub async fn applied(db: &Db) -> StoreResult<Vec<Applied>> {
     .fetch_all(p)
     .await
     .map_err(db_err))?;
-    Ok(rows.into_iter().map(|(version, name, checksum, applied_at)| Applied { version, name, checksum, applied_at }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(version, name, checksum, applied_at)| Applied {
+            version,
+            name,
+            checksum,
+            applied_at,
+        })
+        .collect())
 }
 
 pub async fn status(db: &Db) -> StoreResult<SchemaStatus> {
     let applied: Vec<i64> = applied(db).await?.into_iter().map(|a| a.version).collect();
-    let pending = MIGRATIONS.iter().map(|m| m.version).filter(|v| !applied.contains(v)).collect();
-    let unknown = applied.iter().copied().filter(|v| !MIGRATIONS.iter().any(|m| m.version == *v)).collect();
-    Ok(SchemaStatus { applied, pending, unknown })
+    let pending = MIGRATIONS
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| !applied.contains(v))
+        .collect();
+    let unknown = applied
+        .iter()
+        .copied()
+        .filter(|v| !MIGRATIONS.iter().any(|m| m.version == *v))
+        .collect();
+    Ok(SchemaStatus {
+        applied,
+        pending,
+        unknown,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,7 +145,11 @@ pub enum MigrateError {
     )]
     DatabaseNewer(Vec<i64>, i64),
     #[error("migration {version} ({name}) failed and was rolled back; the schema is as it was. Cause: {cause}")]
-    Failed { version: i64, name: String, cause: String },
+    Failed {
+        version: i64,
+        name: String,
+        cause: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -121,16 +161,29 @@ pub async fn run(db: &Db) -> Result<Vec<i64>, MigrateError> {
 
 /// Applies `list` (tests pass a list with a deliberately broken migration).
 pub async fn run_list(db: &Db, list: &[Migration]) -> Result<Vec<i64>, MigrateError> {
-    write!(db, |p| sqlx::query(CREATE_TABLE).execute(p).await.map(|_| ()).map_err(db_err))?;
+    write!(db, |p| sqlx::query(CREATE_TABLE)
+        .execute(p)
+        .await
+        .map(|_| ())
+        .map_err(db_err))?;
     let st = status(db).await?;
     let known_max = list.last().map_or(0, |m| m.version);
-    let unknown: Vec<i64> = st.applied.iter().copied().filter(|v| !list.iter().any(|m| m.version == *v)).collect();
+    let unknown: Vec<i64> = st
+        .applied
+        .iter()
+        .copied()
+        .filter(|v| !list.iter().any(|m| m.version == *v))
+        .collect();
     if !unknown.is_empty() {
         return Err(MigrateError::DatabaseNewer(unknown, known_max));
     }
     let mut done = Vec::new();
     for m in list.iter().filter(|m| !st.applied.contains(&m.version)) {
-        let failed = |e: sqlx::Error| MigrateError::Failed { version: m.version, name: m.name.to_owned(), cause: e.to_string() };
+        let failed = |e: sqlx::Error| MigrateError::Failed {
+            version: m.version,
+            name: m.name.to_owned(),
+            cause: e.to_string(),
+        };
         let applied_at = Utc::now().to_rfc3339();
         let checksum = m.checksum(db);
         let sql = m.sql(db);
@@ -138,14 +191,21 @@ pub async fn run_list(db: &Db, list: &[Migration]) -> Result<Vec<i64>, MigrateEr
             let mut tx = p.begin().await.map_err(failed)?;
             if !db.is_sqlite() {
                 // Serialise concurrent `migrate` runs, and do not wait forever on a busy table.
-                sqlx::query("SELECT pg_advisory_xact_lock(7305420001)").execute(&mut *tx).await.map_err(failed)?;
-                sqlx::query("SET LOCAL lock_timeout = '10s'").execute(&mut *tx).await.map_err(failed)?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7305420001)")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(failed)?;
+                sqlx::query("SET LOCAL lock_timeout = '10s'")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(failed)?;
             }
-            let already: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM opensesa_migrations WHERE version = $1")
-                .bind(m.version)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(failed)?;
+            let already: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM opensesa_migrations WHERE version = $1")
+                    .bind(m.version)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(failed)?;
             if already > 0 {
                 false
             } else {
@@ -176,7 +236,11 @@ pub async fn checksum_mismatches(db: &Db) -> StoreResult<Vec<i64>> {
     let applied = applied(db).await?;
     Ok(MIGRATIONS
         .iter()
-        .filter(|m| applied.iter().any(|a| a.version == m.version && a.checksum != m.checksum(db)))
+        .filter(|m| {
+            applied
+                .iter()
+                .any(|a| a.version == m.version && a.checksum != m.checksum(db))
+        })
         .map(|m| m.version)
         .collect())
 }

@@ -3,7 +3,9 @@
 use crate::rows::*;
 use crate::{db_err, read, write, write_journal, Db};
 use async_trait::async_trait;
-use opensesa_app::ports::{Journal, MemberRow, PortfolioStore, ProjectWithRole, StoreError, StoreResult};
+use opensesa_app::ports::{
+    Journal, MemberRow, PortfolioStore, ProjectWithRole, StoreError, StoreResult,
+};
 use opensesa_domain::access::Role;
 use opensesa_domain::accounts::model::User;
 use opensesa_domain::ids::{OrganisationId, PhaseId, ProjectId, UserId};
@@ -13,28 +15,37 @@ use opensesa_domain::portfolio::{Membership, Organisation, Phase, Program, Proje
 impl PortfolioStore for Db {
     async fn list_programs(&self) -> StoreResult<Vec<Program>> {
         let sql = format!("SELECT {PROGRAM_COLS} FROM programs ORDER BY code");
-        let rows: Vec<ProgramRow> = read!(self, |p| sqlx::query_as(&sql).fetch_all(p).await.map_err(db_err))?;
+        let rows: Vec<ProgramRow> = read!(self, |p| sqlx::query_as(&sql)
+            .fetch_all(p)
+            .await
+            .map_err(db_err))?;
         Ok(rows.into_iter().map(Program::from).collect())
     }
 
     async fn find_program_by_code(&self, code: &str) -> StoreResult<Option<Program>> {
         let sql = format!("SELECT {PROGRAM_COLS} FROM programs WHERE code = $1");
-        let row: Option<ProgramRow> = read!(self, |p| sqlx::query_as(&sql).bind(code).fetch_optional(p).await.map_err(db_err))?;
+        let row: Option<ProgramRow> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(code)
+            .fetch_optional(p)
+            .await
+            .map_err(db_err))?;
         Ok(row.map(Program::from))
     }
 
     async fn insert_program(&self, g: &Program, journal: &Journal) -> StoreResult<()> {
         write!(self, |p| {
             let mut tx = p.begin().await.map_err(db_err)?;
-            sqlx::query(&format!("INSERT INTO programs ({PROGRAM_COLS}) VALUES ($1, $2, $3, $4, $5)"))
-                .bind(g.id.0)
-                .bind(&g.code)
-                .bind(&g.name)
-                .bind(&g.description)
-                .bind(g.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            sqlx::query(&format!(
+                "INSERT INTO programs ({PROGRAM_COLS}) VALUES ($1, $2, $3, $4, $5)"
+            ))
+            .bind(g.id.0)
+            .bind(&g.code)
+            .bind(&g.name)
+            .bind(&g.description)
+            .bind(g.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
             write_journal!(tx, journal);
             tx.commit().await.map_err(db_err)
         })
@@ -42,7 +53,10 @@ impl PortfolioStore for Db {
 
     async fn list_projects(&self) -> StoreResult<Vec<Project>> {
         let sql = format!("SELECT {PROJECT_COLS} FROM projects ORDER BY code");
-        let rows: Vec<ProjectRow> = read!(self, |p| sqlx::query_as(&sql).fetch_all(p).await.map_err(db_err))?;
+        let rows: Vec<ProjectRow> = read!(self, |p| sqlx::query_as(&sql)
+            .fetch_all(p)
+            .await
+            .map_err(db_err))?;
         convert(rows)
     }
 
@@ -58,43 +72,61 @@ impl PortfolioStore for Db {
             project: ProjectRow,
             member_role: String,
         }
-        let rows: Vec<Row> = read!(self, |p| sqlx::query_as(&sql).bind(user.0).fetch_all(p).await.map_err(db_err))?;
+        let rows: Vec<Row> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(user.0)
+            .fetch_all(p)
+            .await
+            .map_err(db_err))?;
         rows.into_iter()
             .map(|r| {
-                let role = Role::parse(&r.member_role).map_err(|e| StoreError::Backend(e.into()))?;
-                Ok(ProjectWithRole { project: Project::try_from(r.project)?, role: Some(role) })
+                let role =
+                    Role::parse(&r.member_role).map_err(|e| StoreError::Backend(e.into()))?;
+                Ok(ProjectWithRole {
+                    project: Project::try_from(r.project)?,
+                    role: Some(role),
+                })
             })
             .collect()
     }
 
     async fn find_project_by_code(&self, code: &str) -> StoreResult<Option<Project>> {
         let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE code = $1");
-        let row: Option<ProjectRow> = read!(self, |p| sqlx::query_as(&sql).bind(code).fetch_optional(p).await.map_err(db_err))?;
+        let row: Option<ProjectRow> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(code)
+            .fetch_optional(p)
+            .await
+            .map_err(db_err))?;
         row.map(Project::try_from).transpose()
     }
 
     async fn find_project(&self, id: ProjectId) -> StoreResult<Option<Project>> {
         let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1");
-        let row: Option<ProjectRow> = read!(self, |p| sqlx::query_as(&sql).bind(id.0).fetch_optional(p).await.map_err(db_err))?;
+        let row: Option<ProjectRow> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(id.0)
+            .fetch_optional(p)
+            .await
+            .map_err(db_err))?;
         row.map(Project::try_from).transpose()
     }
 
     async fn insert_project(&self, g: &Project, journal: &Journal) -> StoreResult<()> {
         write!(self, |p| {
             let mut tx = p.begin().await.map_err(db_err)?;
-            sqlx::query(&format!("INSERT INTO projects ({PROJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
-                .bind(g.id.0)
-                .bind(&g.code)
-                .bind(&g.name)
-                .bind(&g.description)
-                .bind(g.program_id.map(|i| i.0))
-                .bind(g.status.as_str())
-                .bind(g.revision)
-                .bind(g.created_at)
-                .bind(g.updated_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            sqlx::query(&format!(
+                "INSERT INTO projects ({PROJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            ))
+            .bind(g.id.0)
+            .bind(&g.code)
+            .bind(&g.name)
+            .bind(&g.description)
+            .bind(g.program_id.map(|i| i.0))
+            .bind(g.status.as_str())
+            .bind(g.revision)
+            .bind(g.created_at)
+            .bind(g.updated_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
             write_journal!(tx, journal);
             tx.commit().await.map_err(db_err)
         })
@@ -119,7 +151,9 @@ impl PortfolioStore for Db {
             .await
             .map_err(db_err)?;
             if done.rows_affected() == 0 {
-                return Err(StoreError::Conflict("the project was changed by someone else; reload and retry".into()));
+                return Err(StoreError::Conflict(
+                    "the project was changed by someone else; reload and retry".into(),
+                ));
             }
             write_journal!(tx, journal);
             tx.commit().await.map_err(db_err)
@@ -128,31 +162,41 @@ impl PortfolioStore for Db {
 
     async fn list_phases(&self, project: ProjectId) -> StoreResult<Vec<Phase>> {
         let sql = format!("SELECT {PHASE_COLS} FROM phases WHERE project_id = $1 ORDER BY ordinal");
-        let rows: Vec<PhaseRow> = read!(self, |p| sqlx::query_as(&sql).bind(project.0).fetch_all(p).await.map_err(db_err))?;
+        let rows: Vec<PhaseRow> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(project.0)
+            .fetch_all(p)
+            .await
+            .map_err(db_err))?;
         Ok(rows.into_iter().map(Phase::from).collect())
     }
 
     async fn find_phase(&self, project: ProjectId, id: PhaseId) -> StoreResult<Option<Phase>> {
         let sql = format!("SELECT {PHASE_COLS} FROM phases WHERE project_id = $1 AND id = $2");
-        let row: Option<PhaseRow> =
-            read!(self, |p| sqlx::query_as(&sql).bind(project.0).bind(id.0).fetch_optional(p).await.map_err(db_err))?;
+        let row: Option<PhaseRow> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(project.0)
+            .bind(id.0)
+            .fetch_optional(p)
+            .await
+            .map_err(db_err))?;
         Ok(row.map(Phase::from))
     }
 
     async fn insert_phase(&self, f: &Phase, journal: &Journal) -> StoreResult<()> {
         write!(self, |p| {
             let mut tx = p.begin().await.map_err(db_err)?;
-            sqlx::query(&format!("INSERT INTO phases ({PHASE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
-                .bind(f.id.0)
-                .bind(f.project_id.0)
-                .bind(f.ordinal)
-                .bind(&f.name)
-                .bind(f.starts_on)
-                .bind(f.ends_on)
-                .bind(f.revision)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            sqlx::query(&format!(
+                "INSERT INTO phases ({PHASE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            ))
+            .bind(f.id.0)
+            .bind(f.project_id.0)
+            .bind(f.ordinal)
+            .bind(&f.name)
+            .bind(f.starts_on)
+            .bind(f.ends_on)
+            .bind(f.revision)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
             write_journal!(tx, journal);
             tx.commit().await.map_err(db_err)
         })
@@ -176,14 +220,21 @@ impl PortfolioStore for Db {
             .await
             .map_err(db_err)?;
             if done.rows_affected() == 0 {
-                return Err(StoreError::Conflict("the phase was changed by someone else; reload and retry".into()));
+                return Err(StoreError::Conflict(
+                    "the phase was changed by someone else; reload and retry".into(),
+                ));
             }
             write_journal!(tx, journal);
             tx.commit().await.map_err(db_err)
         })
     }
 
-    async fn delete_phase(&self, project: ProjectId, id: PhaseId, journal: &Journal) -> StoreResult<()> {
+    async fn delete_phase(
+        &self,
+        project: ProjectId,
+        id: PhaseId,
+        journal: &Journal,
+    ) -> StoreResult<()> {
         write!(self, |p| {
             let mut tx = p.begin().await.map_err(db_err)?;
             let done = sqlx::query("DELETE FROM phases WHERE project_id = $1 AND id = $2")
@@ -202,33 +253,46 @@ impl PortfolioStore for Db {
 
     async fn list_organisations(&self) -> StoreResult<Vec<Organisation>> {
         let sql = format!("SELECT {ORG_COLS} FROM organisations ORDER BY code");
-        let rows: Vec<OrgRow> = read!(self, |p| sqlx::query_as(&sql).fetch_all(p).await.map_err(db_err))?;
+        let rows: Vec<OrgRow> = read!(self, |p| sqlx::query_as(&sql)
+            .fetch_all(p)
+            .await
+            .map_err(db_err))?;
         Ok(rows.into_iter().map(Organisation::from).collect())
     }
 
     async fn find_organisation(&self, id: OrganisationId) -> StoreResult<Option<Organisation>> {
         let sql = format!("SELECT {ORG_COLS} FROM organisations WHERE id = $1");
-        let row: Option<OrgRow> = read!(self, |p| sqlx::query_as(&sql).bind(id.0).fetch_optional(p).await.map_err(db_err))?;
+        let row: Option<OrgRow> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(id.0)
+            .fetch_optional(p)
+            .await
+            .map_err(db_err))?;
         Ok(row.map(Organisation::from))
     }
 
     async fn find_organisation_by_code(&self, code: &str) -> StoreResult<Option<Organisation>> {
         let sql = format!("SELECT {ORG_COLS} FROM organisations WHERE code = $1");
-        let row: Option<OrgRow> = read!(self, |p| sqlx::query_as(&sql).bind(code).fetch_optional(p).await.map_err(db_err))?;
+        let row: Option<OrgRow> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(code)
+            .fetch_optional(p)
+            .await
+            .map_err(db_err))?;
         Ok(row.map(Organisation::from))
     }
 
     async fn insert_organisation(&self, o: &Organisation, journal: &Journal) -> StoreResult<()> {
         write!(self, |p| {
             let mut tx = p.begin().await.map_err(db_err)?;
-            sqlx::query(&format!("INSERT INTO organisations ({ORG_COLS}) VALUES ($1, $2, $3, $4)"))
-                .bind(o.id.0)
-                .bind(&o.code)
-                .bind(&o.name)
-                .bind(o.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            sqlx::query(&format!(
+                "INSERT INTO organisations ({ORG_COLS}) VALUES ($1, $2, $3, $4)"
+            ))
+            .bind(o.id.0)
+            .bind(&o.code)
+            .bind(&o.name)
+            .bind(o.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
             write_journal!(tx, journal);
             tx.commit().await.map_err(db_err)
         })
@@ -236,32 +300,68 @@ impl PortfolioStore for Db {
 
     async fn list_members(&self, project: ProjectId) -> StoreResult<Vec<MemberRow>> {
         let sql = format!("SELECT {MEMBERSHIP_COLS} FROM memberships WHERE project_id = $1");
-        let rows: Vec<MembershipRow> = read!(self, |p| sqlx::query_as(&sql).bind(project.0).fetch_all(p).await.map_err(db_err))?;
+        let rows: Vec<MembershipRow> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(project.0)
+            .fetch_all(p)
+            .await
+            .map_err(db_err))?;
         let memberships: Vec<Membership> = convert(rows)?;
-        let users_sql = format!(
+        let users_sql =
+            format!(
             "SELECT {} FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.project_id = $1",
             USER_COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
         );
-        let users: Vec<UserRow> = read!(self, |p| sqlx::query_as(&users_sql).bind(project.0).fetch_all(p).await.map_err(db_err))?;
-        let users: std::collections::HashMap<UserId, User> = users.into_iter().map(User::from).map(|u| (u.id, u)).collect();
-        let orgs: std::collections::HashMap<OrganisationId, Organisation> =
-            self.list_organisations().await?.into_iter().map(|o| (o.id, o)).collect();
+        let users: Vec<UserRow> = read!(self, |p| sqlx::query_as(&users_sql)
+            .bind(project.0)
+            .fetch_all(p)
+            .await
+            .map_err(db_err))?;
+        let users: std::collections::HashMap<UserId, User> = users
+            .into_iter()
+            .map(User::from)
+            .map(|u| (u.id, u))
+            .collect();
+        let orgs: std::collections::HashMap<OrganisationId, Organisation> = self
+            .list_organisations()
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect();
         let mut out: Vec<MemberRow> = memberships
             .into_iter()
             .filter_map(|m| {
                 let user = users.get(&m.user_id)?.clone();
                 let organisation = m.organisation_id.and_then(|o| orgs.get(&o).cloned());
-                Some(MemberRow { membership: m, user, organisation })
+                Some(MemberRow {
+                    membership: m,
+                    user,
+                    organisation,
+                })
             })
             .collect();
-        out.sort_by(|a, b| b.membership.role.cmp(&a.membership.role).then_with(|| a.user.email.as_str().cmp(b.user.email.as_str())));
+        out.sort_by(|a, b| {
+            b.membership
+                .role
+                .cmp(&a.membership.role)
+                .then_with(|| a.user.email.as_str().cmp(b.user.email.as_str()))
+        });
         Ok(out)
     }
 
-    async fn find_membership(&self, project: ProjectId, user: UserId) -> StoreResult<Option<Membership>> {
-        let sql = format!("SELECT {MEMBERSHIP_COLS} FROM memberships WHERE project_id = $1 AND user_id = $2");
-        let row: Option<MembershipRow> =
-            read!(self, |p| sqlx::query_as(&sql).bind(project.0).bind(user.0).fetch_optional(p).await.map_err(db_err))?;
+    async fn find_membership(
+        &self,
+        project: ProjectId,
+        user: UserId,
+    ) -> StoreResult<Option<Membership>> {
+        let sql = format!(
+            "SELECT {MEMBERSHIP_COLS} FROM memberships WHERE project_id = $1 AND user_id = $2"
+        );
+        let row: Option<MembershipRow> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(project.0)
+            .bind(user.0)
+            .fetch_optional(p)
+            .await
+            .map_err(db_err))?;
         row.map(Membership::try_from).transpose()
     }
 
@@ -285,15 +385,21 @@ impl PortfolioStore for Db {
         })
     }
 
-    async fn delete_membership(&self, project: ProjectId, user: UserId, journal: &Journal) -> StoreResult<()> {
+    async fn delete_membership(
+        &self,
+        project: ProjectId,
+        user: UserId,
+        journal: &Journal,
+    ) -> StoreResult<()> {
         write!(self, |p| {
             let mut tx = p.begin().await.map_err(db_err)?;
-            let done = sqlx::query("DELETE FROM memberships WHERE project_id = $1 AND user_id = $2")
-                .bind(project.0)
-                .bind(user.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            let done =
+                sqlx::query("DELETE FROM memberships WHERE project_id = $1 AND user_id = $2")
+                    .bind(project.0)
+                    .bind(user.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }

@@ -22,7 +22,11 @@ pub struct RedisSessionCache {
 impl RedisSessionCache {
     /// Parses the URL; connects lazily, so the app starts (and stays up) while Redis is down.
     pub fn new(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        Ok(Self { client: redis::Client::open(url)?, conn: Mutex::new(None), prefix: prefix.to_owned() })
+        Ok(Self {
+            client: redis::Client::open(url)?,
+            conn: Mutex::new(None),
+            prefix: prefix.to_owned(),
+        })
     }
 
     async fn conn(&self) -> Option<ConnectionManager> {
@@ -48,14 +52,23 @@ impl RedisSessionCache {
 impl SessionCache for RedisSessionCache {
     async fn get(&self, id_hash: &str) -> Option<Session> {
         let mut c = self.conn().await?;
-        let raw: Option<String> = tokio::time::timeout(TIMEOUT, c.get(self.key(id_hash))).await.ok()?.ok()?;
+        let raw: Option<String> = tokio::time::timeout(TIMEOUT, c.get(self.key(id_hash)))
+            .await
+            .ok()?
+            .ok()?;
         serde_json::from_str(&raw?).ok()
     }
 
     async fn put(&self, session: &Session) {
-        let Some(mut c) = self.conn().await else { return };
-        let Ok(raw) = serde_json::to_string(session) else { return };
-        let r: Result<Result<(), _>, _> = tokio::time::timeout(TIMEOUT, c.set_ex(self.key(&session.id_hash), raw, TTL_SECS)).await;
+        let Some(mut c) = self.conn().await else {
+            return;
+        };
+        let Ok(raw) = serde_json::to_string(session) else {
+            return;
+        };
+        let r: Result<Result<(), _>, _> =
+            tokio::time::timeout(TIMEOUT, c.set_ex(self.key(&session.id_hash), raw, TTL_SECS))
+                .await;
         if !matches!(r, Ok(Ok(()))) {
             tracing::debug!("session cache write skipped: Redis unavailable");
         }
@@ -65,7 +78,9 @@ impl SessionCache for RedisSessionCache {
         if id_hashes.is_empty() {
             return;
         }
-        let Some(mut c) = self.conn().await else { return };
+        let Some(mut c) = self.conn().await else {
+            return;
+        };
         let keys: Vec<String> = id_hashes.iter().map(|h| self.key(h)).collect();
         let r: Result<Result<i64, _>, _> = tokio::time::timeout(TIMEOUT, c.del(keys)).await;
         if !matches!(r, Ok(Ok(_))) {
@@ -75,7 +90,10 @@ impl SessionCache for RedisSessionCache {
     }
 
     async fn ping(&self) -> Result<(), String> {
-        let mut c = self.conn().await.ok_or_else(|| "Redis is unreachable".to_owned())?;
+        let mut c = self
+            .conn()
+            .await
+            .ok_or_else(|| "Redis is unreachable".to_owned())?;
         let r: Result<Result<String, redis::RedisError>, _> =
             tokio::time::timeout(TIMEOUT, redis::cmd("PING").query_async(&mut c)).await;
         match r {

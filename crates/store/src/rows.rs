@@ -7,7 +7,9 @@ use opensesa_domain::accounts::model::{ApiToken, Session, SessionStage, User};
 use opensesa_domain::accounts::Email;
 use opensesa_domain::audit::{Action, AuditEvent, FieldChange};
 use opensesa_domain::ids::*;
-use opensesa_domain::portfolio::{Membership, Organisation, Phase, Program, Project, ProjectStatus};
+use opensesa_domain::portfolio::{
+    Membership, Organisation, Phase, Program, Project, ProjectStatus,
+};
 use opensesa_domain::revision::Revision;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -71,7 +73,8 @@ impl TryFrom<SessionRow> for Session {
     type Error = StoreError;
     fn try_from(r: SessionRow) -> Result<Self, StoreError> {
         Ok(Session {
-            stage: SessionStage::parse(&r.stage).ok_or_else(|| corrupt("session stage", &r.stage))?,
+            stage: SessionStage::parse(&r.stage)
+                .ok_or_else(|| corrupt("session stage", &r.stage))?,
             id_hash: r.id_hash,
             user_id: UserId(r.user_id),
             csrf_token: r.csrf_token,
@@ -85,7 +88,8 @@ impl TryFrom<SessionRow> for Session {
     }
 }
 
-pub const TOKEN_COLS: &str = "id, user_id, name, prefix, token_hash, created_at, last_used_at, revoked_at";
+pub const TOKEN_COLS: &str =
+    "id, user_id, name, prefix, token_hash, created_at, last_used_at, revoked_at";
 
 #[derive(sqlx::FromRow)]
 pub struct TokenRow {
@@ -127,11 +131,18 @@ pub struct ProgramRow {
 
 impl From<ProgramRow> for Program {
     fn from(r: ProgramRow) -> Self {
-        Program { id: ProgramId(r.id), code: r.code, name: r.name, description: r.description, created_at: r.created_at }
+        Program {
+            id: ProgramId(r.id),
+            code: r.code,
+            name: r.name,
+            description: r.description,
+            created_at: r.created_at,
+        }
     }
 }
 
-pub const PROJECT_COLS: &str = "id, code, name, description, program_id, status, revision, created_at, updated_at";
+pub const PROJECT_COLS: &str =
+    "id, code, name, description, program_id, status, revision, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 pub struct ProjectRow {
@@ -150,7 +161,8 @@ impl TryFrom<ProjectRow> for Project {
     type Error = StoreError;
     fn try_from(r: ProjectRow) -> Result<Self, StoreError> {
         Ok(Project {
-            status: ProjectStatus::parse(&r.status).map_err(|_| corrupt("project status", &r.status))?,
+            status: ProjectStatus::parse(&r.status)
+                .map_err(|_| corrupt("project status", &r.status))?,
             id: ProjectId(r.id),
             code: r.code,
             name: r.name,
@@ -202,7 +214,12 @@ pub struct OrgRow {
 
 impl From<OrgRow> for Organisation {
     fn from(r: OrgRow) -> Self {
-        Organisation { id: OrganisationId(r.id), code: r.code, name: r.name, created_at: r.created_at }
+        Organisation {
+            id: OrganisationId(r.id),
+            code: r.code,
+            name: r.name,
+            created_at: r.created_at,
+        }
     }
 }
 
@@ -230,7 +247,8 @@ impl TryFrom<MembershipRow> for Membership {
     }
 }
 
-pub const EVENT_COLS: &str = "id, at, actor_id, actor, project_id, artefact_type, artefact_id, action, changes, reason";
+pub const EVENT_COLS: &str =
+    "id, at, actor_id, actor, project_id, artefact_type, artefact_id, action, changes, reason";
 
 #[derive(sqlx::FromRow)]
 pub struct EventRow {
@@ -264,7 +282,8 @@ impl TryFrom<EventRow> for AuditEvent {
     }
 }
 
-pub const REVISION_COLS: &str = "id, artefact_type, artefact_id, number, data, content_hash, author_id, at";
+pub const REVISION_COLS: &str =
+    "id, artefact_type, artefact_id, number, data, content_hash, author_id, at";
 
 #[derive(sqlx::FromRow)]
 pub struct RevisionRow {

@@ -28,7 +28,8 @@ pub enum Backend {
 }
 
 pub fn postgres_url() -> String {
-    std::env::var("OPENSESA_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("OPENSESA_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub fn redis_url() -> String {
@@ -54,8 +55,20 @@ impl TestDb {
                 let dir = std::env::temp_dir().join(format!("opensesa-test-{tag}"));
                 std::fs::create_dir_all(&dir).unwrap();
                 let url = format!("sqlite://{}", dir.join("test.sqlite3").display());
-                let db = Db::connect(&DbOptions { url: url.clone(), max_connections: 4, pg_schema: None }).await.unwrap();
-                Self { db, backend, url, sqlite_dir: Some(dir), pg_schema: None }
+                let db = Db::connect(&DbOptions {
+                    url: url.clone(),
+                    max_connections: 4,
+                    pg_schema: None,
+                })
+                .await
+                .unwrap();
+                Self {
+                    db,
+                    backend,
+                    url,
+                    sqlite_dir: Some(dir),
+                    pg_schema: None,
+                }
             }
             Backend::Postgres => {
                 let admin = postgres_url();
@@ -64,13 +77,28 @@ impl TestDb {
                     .await
                     .unwrap_or_else(|e| panic!("PostgreSQL tests cannot run: {e:#}. Start PostgreSQL or set OPENSESA_TEST_DATABASE_URL."));
                 if let Db::Postgres(p) = &conn {
-                    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(p).await.unwrap();
+                    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                        .execute(p)
+                        .await
+                        .unwrap();
                 }
                 conn.close().await;
-                let db = Db::connect(&DbOptions { url: admin.clone(), max_connections: 8, pg_schema: Some(schema.clone()) }).await.unwrap();
+                let db = Db::connect(&DbOptions {
+                    url: admin.clone(),
+                    max_connections: 8,
+                    pg_schema: Some(schema.clone()),
+                })
+                .await
+                .unwrap();
                 let sep = if admin.contains('?') { '&' } else { '?' };
                 let url = format!("{admin}{sep}options=-c%20search_path%3D{schema}");
-                Self { db, backend, url, sqlite_dir: None, pg_schema: Some(schema) }
+                Self {
+                    db,
+                    backend,
+                    url,
+                    sqlite_dir: None,
+                    pg_schema: Some(schema),
+                }
             }
         }
     }
@@ -91,11 +119,22 @@ impl Drop for TestDb {
         if let Some(schema) = self.pg_schema.take() {
             // Drop runs outside async: a short-lived runtime on its own thread does the cleanup.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 rt.block_on(async {
-                    let db = Db::connect(&DbOptions { url: postgres_url(), max_connections: 1, pg_schema: None }).await.ok()?;
+                    let db = Db::connect(&DbOptions {
+                        url: postgres_url(),
+                        max_connections: 1,
+                        pg_schema: None,
+                    })
+                    .await
+                    .ok()?;
                     if let Db::Postgres(p) = &db {
-                        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(p).await;
+                        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                            .execute(p)
+                            .await;
                     }
                     db.close().await;
                     Some(())
@@ -117,7 +156,12 @@ pub struct Options {
 
 impl Options {
     pub fn new(backend: Backend) -> Self {
-        Self { backend, mfa_policy: MfaPolicy::Off, redis_url: None, web: WebConfig::local() }
+        Self {
+            backend,
+            mfa_policy: MfaPolicy::Off,
+            redis_url: None,
+            web: WebConfig::local(),
+        }
     }
 }
 
@@ -145,7 +189,9 @@ impl TestApp {
 
     pub async fn start_with(opts: Options) -> Self {
         let tdb = TestDb::migrated(opts.backend).await;
-        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap()));
+        let clock = Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap(),
+        ));
         let mut settings = AppSettings::new(SECRET_KEY.into());
         settings.mfa_policy = opts.mfa_policy;
         let redis_prefix = format!("test:{}:", uuid::Uuid::now_v7().simple());
@@ -154,12 +200,21 @@ impl TestApp {
             None => None,
         };
         let app = App::new(Arc::new(tdb.db.clone()), cache, clock.clone(), settings).unwrap();
-        let server = Server::bind("127.0.0.1:0", AppState::new(app.clone(), opts.web.clone())).await.unwrap();
+        let server = Server::bind("127.0.0.1:0", AppState::new(app.clone(), opts.web.clone()))
+            .await
+            .unwrap();
         let addr = server.local_addr().unwrap();
         let handle = tokio::spawn(async move {
             let _ = server.run(std::future::pending()).await;
         });
-        Self { base: format!("http://{addr}"), app, clock, tdb, redis_prefix, server: handle }
+        Self {
+            base: format!("http://{addr}"),
+            app,
+            clock,
+            tdb,
+            redis_prefix,
+            server: handle,
+        }
     }
 
     /// A new browser with its own cookie jar.
@@ -168,28 +223,62 @@ impl TestApp {
     }
 
     pub async fn user(&self, email: &str, admin: bool) -> User {
-        self.app.create_user(None, email, email.split('@').next().unwrap_or("user"), PASSWORD, admin).await.unwrap()
+        self.app
+            .create_user(
+                None,
+                email,
+                email.split('@').next().unwrap_or("user"),
+                PASSWORD,
+                admin,
+            )
+            .await
+            .unwrap()
     }
 
     /// Creates a project (as the command line would) with the given members.
     pub async fn project(&self, code: &str, members: &[(&str, &str)]) {
-        let input = ProjectInput { code: Some(code.into()), name: Some(format!("Project {code}")), ..Default::default() };
+        let input = ProjectInput {
+            code: Some(code.into()),
+            name: Some(format!("Project {code}")),
+            ..Default::default()
+        };
         self.app.create_project(None, &input).await.unwrap();
         let admin_email = format!("setup-{}@example.org", code.to_lowercase());
-        let admin = match self.app.store.find_user_by_email(&opensesa_domain::accounts::Email::parse(&admin_email).unwrap()).await.unwrap() {
+        let admin = match self
+            .app
+            .store
+            .find_user_by_email(&opensesa_domain::accounts::Email::parse(&admin_email).unwrap())
+            .await
+            .unwrap()
+        {
             Some(u) => u,
             None => self.user(&admin_email, true).await,
         };
-        let admin = opensesa_app::Principal { user: admin, session: None };
+        let admin = opensesa_app::Principal {
+            user: admin,
+            session: None,
+        };
         for (email, role) in members {
-            self.app.set_member(&admin, code, email, role, None).await.unwrap();
+            self.app
+                .set_member(&admin, code, email, role, None)
+                .await
+                .unwrap();
         }
     }
 
     /// A personal API token for `email`.
     pub async fn token(&self, email: &str) -> String {
-        let user = self.app.store.find_user_by_email(&opensesa_domain::accounts::Email::parse(email).unwrap()).await.unwrap().unwrap();
-        let p = opensesa_app::Principal { user, session: None };
+        let user = self
+            .app
+            .store
+            .find_user_by_email(&opensesa_domain::accounts::Email::parse(email).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let p = opensesa_app::Principal {
+            user,
+            session: None,
+        };
         self.app.create_api_token(&p, "test").await.unwrap().0
     }
 
@@ -219,7 +308,11 @@ impl Browser {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Self { base: base.to_owned(), client, jar }
+        Self {
+            base: base.to_owned(),
+            client,
+            jar,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -236,11 +329,22 @@ impl Browser {
 
     /// A form post from this site's own pages.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        self.client.post(self.url(path)).header("Origin", &self.base).form(fields).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .header("Origin", &self.base)
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// A form post that carries the session's CSRF token, read from `page`.
-    pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn submit(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
         let token = self.csrf_token(page).await;
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
         all.extend_from_slice(fields);
@@ -249,11 +353,13 @@ impl Browser {
 
     pub async fn csrf_token(&self, page: &str) -> String {
         let html = self.get_text(page).await;
-        extract_between(&html, "name=\"csrf_token\" value=\"", "\"").unwrap_or_else(|| panic!("no CSRF token on {page}"))
+        extract_between(&html, "name=\"csrf_token\" value=\"", "\"")
+            .unwrap_or_else(|| panic!("no CSRF token on {page}"))
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post_form("/login", &[("email", email), ("password", password)]).await
+        self.post_form("/login", &[("email", email), ("password", password)])
+            .await
     }
 
     /// The session cookie's current value.
@@ -271,15 +377,27 @@ impl Browser {
     }
 
     /// A JSON API call with a bearer token.
-    pub async fn api(&self, method: reqwest::Method, path: &str, token: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
-        let mut req = self.client.request(method, self.url(path)).bearer_auth(token);
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
         let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
     }
 }
 
@@ -292,7 +410,9 @@ pub fn extract_between(haystack: &str, start: &str, end: &str) -> Option<String>
 
 /// The TOTP code of `secret_base32` at the app clock's current time.
 pub fn totp_now(t: &TestApp, secret_base32: &str) -> String {
-    let secret = data_encoding::BASE32_NOPAD.decode(secret_base32.as_bytes()).unwrap();
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(secret_base32.as_bytes())
+        .unwrap();
     opensesa_app::crypto::totp_code(&secret, t.clock.now_secs())
 }
 

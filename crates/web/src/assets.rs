@@ -14,9 +14,21 @@ pub struct Asset {
 
 /// Every embedded asset; `collectstatic` writes the same set.
 const FILES: &[(&str, &[u8], &str)] = &[
-    ("app.css", include_bytes!("../static/app.css"), "text/css; charset=utf-8"),
-    ("app.js", include_bytes!("../static/app.js"), "text/javascript; charset=utf-8"),
-    ("favicon.svg", include_bytes!("../static/favicon.svg"), "image/svg+xml"),
+    (
+        "app.css",
+        include_bytes!("../static/app.css"),
+        "text/css; charset=utf-8",
+    ),
+    (
+        "app.js",
+        include_bytes!("../static/app.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "favicon.svg",
+        include_bytes!("../static/favicon.svg"),
+        "image/svg+xml",
+    ),
 ];
 
 pub struct Assets {
@@ -34,10 +46,22 @@ impl Assets {
         let by_logical = FILES
             .iter()
             .map(|(name, bytes, ct)| {
-                let digest: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+                let digest: String = Sha256::digest(bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
                 let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
                 let hashed = format!("{stem}.{}.{ext}", &digest[..12]);
-                (*name, Asset { logical: name, hashed, bytes, content_type: ct, sha256: digest })
+                (
+                    *name,
+                    Asset {
+                        logical: name,
+                        hashed,
+                        bytes,
+                        content_type: ct,
+                        sha256: digest,
+                    },
+                )
             })
             .collect();
         Self { by_logical }
@@ -56,7 +80,10 @@ impl Assets {
         if let Some(a) = self.by_logical.get(name) {
             return Some((a, false));
         }
-        self.by_logical.values().find(|a| a.hashed == name).map(|a| (a, true))
+        self.by_logical
+            .values()
+            .find(|a| a.hashed == name)
+            .map(|a| (a, true))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Asset> {
@@ -83,11 +110,20 @@ mod tests {
     fn hashed_names_resolve_and_change_with_content() {
         let a = Assets::embedded();
         let url = a.url("app.css");
-        assert!(url.starts_with("/static/app.") && url.ends_with(".css") && url.len() > "/static/app.css".len());
+        assert!(
+            url.starts_with("/static/app.")
+                && url.ends_with(".css")
+                && url.len() > "/static/app.css".len()
+        );
         let hashed = url.trim_start_matches("/static/");
         assert!(matches!(a.find(hashed), Some((_, true))));
         assert!(matches!(a.find("app.css"), Some((_, false))));
         assert!(a.find("../secret").is_none());
-        assert_eq!(a.manifest()["files"]["app.js"]["hashed"].as_str().map(|s| s.starts_with("app.")), Some(true));
+        assert_eq!(
+            a.manifest()["files"]["app.js"]["hashed"]
+                .as_str()
+                .map(|s| s.starts_with("app.")),
+            Some(true)
+        );
     }
 }

@@ -64,7 +64,12 @@ fn cookie(st: &AppState, name: &str, value: &str, max_age: Option<i64>) -> Heade
 }
 
 pub fn session_cookie(st: &AppState, token: &str) -> HeaderValue {
-    cookie(st, cookie_name(st), token, Some(st.app.settings.session_absolute.num_seconds()))
+    cookie(
+        st,
+        cookie_name(st),
+        token,
+        Some(st.app.settings.session_absolute.num_seconds()),
+    )
 }
 
 pub fn clear_session_cookie(st: &AppState) -> HeaderValue {
@@ -73,9 +78,14 @@ pub fn clear_session_cookie(st: &AppState) -> HeaderValue {
 
 /// A redirect that shows `message` once on the next page.
 pub fn redirect_with_flash(st: &AppState, to: &str, message: &str) -> Response {
-    let encoded = percent_encoding::utf8_percent_encode(message, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let encoded =
+        percent_encoding::utf8_percent_encode(message, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
     let mut res = Redirect::to(to).into_response();
-    res.headers_mut().append(header::SET_COOKIE, cookie(st, FLASH_COOKIE, &encoded, Some(60)));
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        cookie(st, FLASH_COOKIE, &encoded, Some(60)),
+    );
     res
 }
 
@@ -88,8 +98,14 @@ pub fn client_info(st: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>)
         // The proxy appends the address it saw last; earlier entries are client-supplied.
         .and_then(|v| v.rsplit(',').next())
         .map(|s| s.trim().to_owned());
-    let ip = forwarded.or_else(|| peer.map(|p| p.ip().to_string())).unwrap_or_default();
-    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let ip = forwarded
+        .or_else(|| peer.map(|p| p.ip().to_string()))
+        .unwrap_or_default();
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     ClientInfo { ip, user_agent }
 }
 
@@ -121,7 +137,11 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
         return next.run(req).await;
     }
     let mut caller = Caller {
-        flash: read_cookie(req.headers(), FLASH_COOKIE).map(|v| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned()),
+        flash: read_cookie(req.headers(), FLASH_COOKIE).map(|v| {
+            percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned()
+        }),
         ..Caller::default()
     };
     let bearer = req
@@ -133,8 +153,20 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
     let mut session_in_use: Option<Session> = None;
     if let Some(token) = bearer {
         match st.app.resolve_api_token(&token).await {
-            Ok(Some(user)) => caller.principal = Some(Principal { user, session: None }),
-            Ok(None) => return refuse(&path, StatusCode::UNAUTHORIZED, "unauthenticated", "the API token is not valid or was revoked".into()),
+            Ok(Some(user)) => {
+                caller.principal = Some(Principal {
+                    user,
+                    session: None,
+                })
+            }
+            Ok(None) => {
+                return refuse(
+                    &path,
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "the API token is not valid or was revoked".into(),
+                )
+            }
             Err(e) => return ApiError::from(e).into_response(),
         }
     } else {
@@ -144,12 +176,24 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
                 Ok(Some((session, user))) => {
                     session_in_use = Some(session.clone());
                     match session.stage {
-                        SessionStage::Active => caller.principal = Some(Principal { user, session: Some(session) }),
+                        SessionStage::Active => {
+                            caller.principal = Some(Principal {
+                                user,
+                                session: Some(session),
+                            })
+                        }
                         SessionStage::MfaPending => caller.pending = Some(session),
                     }
                 }
                 Ok(None) => {}
-                Err(e) => return refuse(&path, StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("sessions are unavailable: {e}")),
+                Err(e) => {
+                    return refuse(
+                        &path,
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        format!("sessions are unavailable: {e}"),
+                    )
+                }
             }
         }
         caller.cookie_token = token;
@@ -158,15 +202,25 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
             if let Err(why) = check_origin(&st, req.headers()) {
                 tracing::warn!(path, reason = %why, "request refused by the CSRF check");
                 let mut res = refuse(&path, StatusCode::FORBIDDEN, "csrf_failed", why);
-                res.headers_mut().insert("x-opensesa-reason", HeaderValue::from_static("csrf-origin"));
+                res.headers_mut()
+                    .insert("x-opensesa-reason", HeaderValue::from_static("csrf-origin"));
                 return res;
             }
             // Scripts calling the API with a session also echo the session's token.
             if is_api(&path) {
                 if let Some(s) = &session_in_use {
-                    let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    let sent = req
+                        .headers()
+                        .get("x-csrf-token")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
                     if !constant_eq(sent, &s.csrf_token) {
-                        return refuse(&path, StatusCode::FORBIDDEN, "csrf_failed", "CSRF check failed: X-CSRF-Token header missing or wrong".into());
+                        return refuse(
+                            &path,
+                            StatusCode::FORBIDDEN,
+                            "csrf_failed",
+                            "CSRF check failed: X-CSRF-Token header missing or wrong".into(),
+                        );
                     }
                 }
             }
@@ -174,15 +228,29 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
     }
     if caller.pending.is_some() && !allowed_while_pending(&path) {
         return if is_api(&path) {
-            refuse(&path, StatusCode::UNAUTHORIZED, "mfa_required", "complete the second factor first".into())
+            refuse(
+                &path,
+                StatusCode::UNAUTHORIZED,
+                "mfa_required",
+                "complete the second factor first".into(),
+            )
         } else {
             Redirect::to("/login/mfa").into_response()
         };
     }
     if let Some(p) = &caller.principal {
-        if p.session.is_some() && st.app.mfa_required_for(&p.user) && !p.user.mfa_enabled() && !allowed_while_enrolling(&path) {
+        if p.session.is_some()
+            && st.app.mfa_required_for(&p.user)
+            && !p.user.mfa_enabled()
+            && !allowed_while_enrolling(&path)
+        {
             return if is_api(&path) {
-                refuse(&path, StatusCode::FORBIDDEN, "mfa_enrolment_required", "the site policy requires two-factor authentication; enrol first".into())
+                refuse(
+                    &path,
+                    StatusCode::FORBIDDEN,
+                    "mfa_enrolment_required",
+                    "the site policy requires two-factor authentication; enrol first".into(),
+                )
             } else {
                 Redirect::to("/account/mfa").into_response()
             };
@@ -192,7 +260,8 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
     req.extensions_mut().insert(caller);
     let mut res = next.run(req).await;
     if had_flash && res.status().is_success() {
-        res.headers_mut().append(header::SET_COOKIE, cookie(&st, FLASH_COOKIE, "", Some(0)));
+        res.headers_mut()
+            .append(header::SET_COOKIE, cookie(&st, FLASH_COOKIE, "", Some(0)));
     }
     res
 }
@@ -204,7 +273,11 @@ pub fn constant_eq(a: &str, b: &str) -> bool {
 }
 
 fn caller(parts: &Parts) -> Caller {
-    parts.extensions.get::<Caller>().cloned().unwrap_or_default()
+    parts
+        .extensions
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The caller of a page: a fully logged-in session (redirects to the login page otherwise).
@@ -218,7 +291,10 @@ impl<S: Send + Sync> FromRequestParts<S> for PageUser {
             Some(p) if p.session.is_some() => Ok(PageUser(p, c)),
             _ => {
                 let next = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-                let to = format!("/login?next={}", percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC));
+                let to = format!(
+                    "/login?next={}",
+                    percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC)
+                );
                 Err(Redirect::to(&to).into_response())
             }
         }
@@ -241,7 +317,10 @@ pub struct ApiUser(pub Principal);
 impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        caller(parts).principal.map(ApiUser).ok_or_else(|| ApiError::from(AppError::Unauthenticated))
+        caller(parts)
+            .principal
+            .map(ApiUser)
+            .ok_or_else(|| ApiError::from(AppError::Unauthenticated))
     }
 }
 
@@ -262,10 +341,22 @@ where
         let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| PageError::status(StatusCode::BAD_REQUEST, format!("the form could not be read: {e}")).into_response())?;
-        let sent = fields.iter().find(|(k, _)| k == "csrf_token").map_or("", |(_, v)| v.as_str());
-        let expected = user.0.session.as_ref().map_or("", |s| s.csrf_token.as_str());
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+            PageError::status(
+                StatusCode::BAD_REQUEST,
+                format!("the form could not be read: {e}"),
+            )
+            .into_response()
+        })?;
+        let sent = fields
+            .iter()
+            .find(|(k, _)| k == "csrf_token")
+            .map_or("", |(_, v)| v.as_str());
+        let expected = user
+            .0
+            .session
+            .as_ref()
+            .map_or("", |s| s.csrf_token.as_str());
         if expected.is_empty() || !constant_eq(sent, expected) {
             return Err(PageError::status(
                 StatusCode::FORBIDDEN,
@@ -273,8 +364,13 @@ where
             )
             .into_response());
         }
-        let value = serde_urlencoded::from_bytes::<T>(&bytes)
-            .map_err(|e| PageError::status(StatusCode::UNPROCESSABLE_ENTITY, format!("the form is not valid: {e}")).into_response())?;
+        let value = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|e| {
+            PageError::status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("the form is not valid: {e}"),
+            )
+            .into_response()
+        })?;
         Ok(CsrfForm(user, value))
     }
 }

@@ -36,27 +36,50 @@ pub struct PageError {
 
 impl PageError {
     pub fn status(status: StatusCode, message: String) -> Self {
-        Self { status, message, retry_after: None, to_login: false }
+        Self {
+            status,
+            message,
+            retry_after: None,
+            to_login: false,
+        }
     }
 }
 
 impl From<AppError> for PageError {
     fn from(e: AppError) -> Self {
         let (status, message) = match e {
-            AppError::NotFound => (StatusCode::NOT_FOUND, "There is nothing here, or you do not have access to it.".to_owned()),
-            AppError::Unauthenticated => return Self { to_login: true, ..Self::status(StatusCode::UNAUTHORIZED, String::new()) },
-            AppError::Forbidden(why) => (StatusCode::FORBIDDEN, format!("You may not do this: {why}.")),
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "There is nothing here, or you do not have access to it.".to_owned(),
+            ),
+            AppError::Unauthenticated => {
+                return Self {
+                    to_login: true,
+                    ..Self::status(StatusCode::UNAUTHORIZED, String::new())
+                }
+            }
+            AppError::Forbidden(why) => (
+                StatusCode::FORBIDDEN,
+                format!("You may not do this: {why}."),
+            ),
             AppError::Conflict(why) => (StatusCode::CONFLICT, why),
             AppError::Validation(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors.to_string()),
             AppError::RateLimited { retry_after_secs } => {
                 return Self {
                     retry_after: Some(retry_after_secs),
-                    ..Self::status(StatusCode::TOO_MANY_REQUESTS, rate_limited_message(retry_after_secs))
+                    ..Self::status(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        rate_limited_message(retry_after_secs),
+                    )
                 }
             }
-            AppError::Internal(cause) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, format!("Something went wrong on our side (error id {}).", internal_id(&cause)))
-            }
+            AppError::Internal(cause) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!(
+                    "Something went wrong on our side (error id {}).",
+                    internal_id(&cause)
+                ),
+            ),
         };
         Self::status(status, message)
     }
@@ -64,7 +87,10 @@ impl From<AppError> for PageError {
 
 pub fn rate_limited_message(secs: i64) -> String {
     let minutes = (secs + 59) / 60;
-    format!("Too many failed attempts. Try again in {minutes} minute{}.", if minutes == 1 { "" } else { "s" })
+    format!(
+        "Too many failed attempts. Try again in {minutes} minute{}.",
+        if minutes == 1 { "" } else { "s" }
+    )
 }
 
 impl IntoResponse for PageError {
@@ -115,12 +141,25 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: String) -> Self {
-        Self { status, code: code.into(), message, details: serde_json::json!({}), retry_after: None }
+        Self {
+            status,
+            code: code.into(),
+            message,
+            details: serde_json::json!({}),
+            retry_after: None,
+        }
     }
 
     pub fn validation(errors: FieldErrors) -> Self {
         let details = serde_json::to_value(&errors).unwrap_or_default();
-        Self { details, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_error", format!("invalid input: {errors}")) }
+        Self {
+            details,
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_error",
+                format!("invalid input: {errors}"),
+            )
+        }
     }
 }
 
@@ -128,13 +167,21 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::NotFound => Self::new(StatusCode::NOT_FOUND, "not_found", "not found".into()),
-            AppError::Unauthenticated => Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "authentication required".into()),
+            AppError::Unauthenticated => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "authentication required".into(),
+            ),
             AppError::Forbidden(why) => Self::new(StatusCode::FORBIDDEN, "forbidden", why),
             AppError::Conflict(why) => Self::new(StatusCode::CONFLICT, "conflict", why),
             AppError::Validation(errors) => Self::validation(errors),
             AppError::RateLimited { retry_after_secs } => Self {
                 retry_after: Some(retry_after_secs),
-                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", rate_limited_message(retry_after_secs))
+                ..Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    rate_limited_message(retry_after_secs),
+                )
             },
             AppError::Internal(cause) => Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -147,7 +194,13 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, details: self.details } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                details: self.details,
+            },
+        };
         let mut res = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {

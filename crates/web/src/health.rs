@@ -11,7 +11,9 @@ use serde_json::json;
 use std::time::Duration;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -23,13 +25,19 @@ async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
     let store = st.app.store.clone();
     let db = match tokio::time::timeout(timeout, store.ping()).await {
         Ok(Ok(())) => json!({ "ok": true, "backend": store.backend_name() }),
-        Ok(Err(e)) => json!({ "ok": false, "backend": store.backend_name(), "error": e.to_string() }),
-        Err(_) => json!({ "ok": false, "backend": store.backend_name(), "error": "no answer within 2 s" }),
+        Ok(Err(e)) => {
+            json!({ "ok": false, "backend": store.backend_name(), "error": e.to_string() })
+        }
+        Err(_) => {
+            json!({ "ok": false, "backend": store.backend_name(), "error": "no answer within 2 s" })
+        }
     };
     let db_ok = db["ok"].as_bool().unwrap_or(false);
     let migrations = if db_ok {
         match tokio::time::timeout(timeout, store.schema_status()).await {
-            Ok(Ok(s)) => json!({ "ok": s.is_current(), "applied": s.applied, "pending": s.pending, "unknown": s.unknown }),
+            Ok(Ok(s)) => {
+                json!({ "ok": s.is_current(), "applied": s.applied, "pending": s.pending, "unknown": s.unknown })
+            }
             Ok(Err(e)) => json!({ "ok": false, "error": e.to_string() }),
             Err(_) => json!({ "ok": false, "error": "no answer within 2 s" }),
         }
@@ -43,8 +51,14 @@ async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
             Err(e) => json!({ "ok": false, "configured": true, "error": e }),
         },
     };
-    let ready = db_ok && migrations["ok"].as_bool().unwrap_or(false) && redis["ok"].as_bool().unwrap_or(false);
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let ready = db_ok
+        && migrations["ok"].as_bool().unwrap_or(false)
+        && redis["ok"].as_bool().unwrap_or(false);
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = json!({
         "status": if ready { "ready" } else { "not_ready" },
         "version": st.web.version,

@@ -58,7 +58,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(app: App, web: WebConfig) -> Self {
-        Self { app, web: Arc::new(web), assets: Arc::new(assets::Assets::embedded()) }
+        Self {
+            app,
+            web: Arc::new(web),
+            assets: Arc::new(assets::Assets::embedded()),
+        }
     }
 }
 
@@ -69,9 +73,18 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(api_router)
         .merge(health::router())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::host_check))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::host_check,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .layer(axum::middleware::from_fn(security::access_log))
         .with_state(state)
 }
@@ -85,7 +98,10 @@ pub struct Server {
 impl Server {
     pub async fn bind(addr: &str, state: AppState) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
-        Ok(Self { listener, router: router(state) })
+        Ok(Self {
+            listener,
+            router: router(state),
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -93,10 +109,17 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
-    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await?;
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
         Ok(())
     }
 }

@@ -22,11 +22,18 @@ pub async fn headers(State(st): State<AppState>, req: Request, next: Next) -> Re
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "same-origin");
-    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+    );
     set(h, "cross-origin-opener-policy", "same-origin");
     set(h, "cross-origin-resource-policy", "same-origin");
     if st.web.secure_cookies && st.web.hsts_seconds > 0 {
-        if let Ok(v) = HeaderValue::from_str(&format!("max-age={}; includeSubDomains", st.web.hsts_seconds)) {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "max-age={}; includeSubDomains",
+            st.web.hsts_seconds
+        )) {
             h.insert(header::STRICT_TRANSPORT_SECURITY, v);
         }
     }
@@ -40,7 +47,9 @@ pub async fn headers(State(st): State<AppState>, req: Request, next: Next) -> Re
 /// The host part of a `Host` header value (port removed, IPv6 brackets kept).
 fn host_of(value: &str) -> &str {
     if value.starts_with('[') {
-        return value.split_once(']').map_or(value, |(h, _)| &value[..h.len() + 1]);
+        return value
+            .split_once(']')
+            .map_or(value, |(h, _)| &value[..h.len() + 1]);
     }
     value.rsplit_once(':').map_or(value, |(h, _)| h)
 }
@@ -60,7 +69,12 @@ pub async fn host_check(State(st): State<AppState>, req: Request, next: Next) ->
     if path == "/healthz" || path == "/readyz" {
         return next.run(req).await;
     }
-    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(host_of).unwrap_or("");
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(host_of)
+        .unwrap_or("");
     if host_allowed(&st.web.allowed_hosts, host) {
         return next.run(req).await;
     }
@@ -70,18 +84,27 @@ pub async fn host_check(State(st): State<AppState>, req: Request, next: Next) ->
         format!("Bad Request: the host {host:?} is not served here. An operator adds it to OPENSESA_ALLOWED_HOSTS."),
     )
         .into_response();
-    res.headers_mut().insert("x-opensesa-reason", HeaderValue::from_static("host-not-allowed"));
+    res.headers_mut().insert(
+        "x-opensesa-reason",
+        HeaderValue::from_static("host-not-allowed"),
+    );
     res
 }
 
 pub fn is_unsafe(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 /// The scheme the client used: from the proxy's `X-Forwarded-Proto` when trusted.
 pub fn request_scheme(st: &AppState, headers: &HeaderMap) -> &'static str {
     if st.web.trust_proxy_headers {
-        if let Some(p) = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) {
+        if let Some(p) = headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+        {
             if p.trim().eq_ignore_ascii_case("https") {
                 return "https";
             }
@@ -93,16 +116,30 @@ pub fn request_scheme(st: &AppState, headers: &HeaderMap) -> &'static str {
 /// The CSRF origin check for an unsafe request that may carry cookies. `Err` explains why it
 /// was refused in terms an operator can act on.
 pub fn check_origin(st: &AppState, headers: &HeaderMap) -> Result<(), String> {
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::trim);
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
     match origin {
         Some(o) if !o.is_empty() && o != "null" => {
             let own = format!("{}://{}", request_scheme(st, headers), host).to_ascii_lowercase();
             let o_lower = o.to_ascii_lowercase();
             if o_lower == own
-                || st.web.trusted_origins.iter().any(|t| t.eq_ignore_ascii_case(o))
-                || st.web.public_url.as_ref().is_some_and(|u| u.origin().ascii_serialization().eq_ignore_ascii_case(o))
+                || st
+                    .web
+                    .trusted_origins
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(o))
+                || st
+                    .web
+                    .public_url
+                    .as_ref()
+                    .is_some_and(|u| u.origin().ascii_serialization().eq_ignore_ascii_case(o))
             {
                 Ok(())
             } else {
@@ -114,8 +151,13 @@ pub fn check_origin(st: &AppState, headers: &HeaderMap) -> Result<(), String> {
         }
         _ => match fetch_site {
             Some("same-origin") | Some("none") => Ok(()),
-            Some(other) => Err(format!("CSRF check failed: a {other} request without an Origin header")),
-            None => Err("CSRF check failed: the request has neither an Origin nor a Sec-Fetch-Site header".into()),
+            Some(other) => Err(format!(
+                "CSRF check failed: a {other} request without an Origin header"
+            )),
+            None => Err(
+                "CSRF check failed: the request has neither an Origin nor a Sec-Fetch-Site header"
+                    .into(),
+            ),
         },
     }
 }
@@ -141,7 +183,11 @@ mod tests {
 
     #[test]
     fn hosts() {
-        let allowed = vec!["example.org".to_owned(), ".corp.test".to_owned(), "[::1]".to_owned()];
+        let allowed = vec![
+            "example.org".to_owned(),
+            ".corp.test".to_owned(),
+            "[::1]".to_owned(),
+        ];
         assert!(host_allowed(&allowed, host_of("example.org:8443")));
         assert!(host_allowed(&allowed, host_of("a.corp.test")));
         assert!(host_allowed(&allowed, host_of("corp.test")));

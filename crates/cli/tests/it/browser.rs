@@ -15,7 +15,11 @@ impl Drop for Driver {
 }
 
 fn chromedriver() -> (Driver, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     let child = Command::new(&path)
         .arg(format!("--port={port}"))
@@ -31,15 +35,37 @@ async fn login_select_project_and_read_the_dashboard_in_chromium() {
     let t = TestApp::start(Backend::Sqlite).await;
     t.user("ada@example.org", false).await;
     t.project("SAT", &[("ada@example.org", "lead")]).await;
-    let res = t.app.create_phase(
-        &opensesa_app::Principal { user: t.app.store.find_user_by_email(&opensesa_domain::accounts::Email::parse("ada@example.org").unwrap()).await.unwrap().unwrap(), session: None },
-        "SAT",
-        &opensesa_domain::portfolio::PhaseInput { name: Some("Preliminary design".into()), starts_on: Some("2026-01-01".into()), ends_on: Some("2026-12-31".into()), ordinal: None },
-    ).await;
+    let res = t
+        .app
+        .create_phase(
+            &opensesa_app::Principal {
+                user: t
+                    .app
+                    .store
+                    .find_user_by_email(
+                        &opensesa_domain::accounts::Email::parse("ada@example.org").unwrap(),
+                    )
+                    .await
+                    .unwrap()
+                    .unwrap(),
+                session: None,
+            },
+            "SAT",
+            &opensesa_domain::portfolio::PhaseInput {
+                name: Some("Preliminary design".into()),
+                starts_on: Some("2026-01-01".into()),
+                ends_on: Some("2026-12-31".into()),
+                ordinal: None,
+            },
+        )
+        .await;
     res.unwrap();
 
     let (_driver, port) = chromedriver();
-    let profile = std::env::temp_dir().join(format!("opensesa-chromium-{}", uuid::Uuid::now_v7().simple()));
+    let profile = std::env::temp_dir().join(format!(
+        "opensesa-chromium-{}",
+        uuid::Uuid::now_v7().simple()
+    ));
     let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
         "goog:chromeOptions": {
             "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
@@ -51,7 +77,13 @@ async fn login_select_project_and_read_the_dashboard_in_chromium() {
     .unwrap();
     let mut client = None;
     for _ in 0..50 {
-        match fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+        match fantoccini::ClientBuilder::new(
+            hyper_util::client::legacy::connect::HttpConnector::new(),
+        )
+        .capabilities(caps.clone())
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        {
             Ok(c) => {
                 client = Some(c);
                 break;
@@ -64,18 +96,42 @@ async fn login_select_project_and_read_the_dashboard_in_chromium() {
         use fantoccini::Locator;
         c.goto(&format!("{}/", t.base)).await?;
         assert!(c.current_url().await?.path().starts_with("/login"));
-        c.find(Locator::Css("input[name=email]")).await?.send_keys("ada@example.org").await?;
-        c.find(Locator::Css("input[name=password]")).await?.send_keys(PASSWORD).await?;
-        c.find(Locator::Css("form[action='/login'] button[type=submit]")).await?.click().await?;
+        c.find(Locator::Css("input[name=email]"))
+            .await?
+            .send_keys("ada@example.org")
+            .await?;
+        c.find(Locator::Css("input[name=password]"))
+            .await?
+            .send_keys(PASSWORD)
+            .await?;
+        c.find(Locator::Css("form[action='/login'] button[type=submit]"))
+            .await?
+            .click()
+            .await?;
         c.wait().for_element(Locator::Css("h1")).await?;
         assert_eq!(c.current_url().await?.path(), "/projects");
         c.find(Locator::LinkText("SAT")).await?.click().await?;
-        let heading = c.wait().for_element(Locator::Css("main h1")).await?.text().await?;
+        let heading = c
+            .wait()
+            .for_element(Locator::Css("main h1"))
+            .await?
+            .text()
+            .await?;
         assert!(heading.contains("Project SAT"), "{heading}");
         let body = c.find(Locator::Css("main")).await?.text().await?;
-        assert!(body.contains("Preliminary design") && body.contains("Your role") && body.contains("lead"), "{body}");
+        assert!(
+            body.contains("Preliminary design")
+                && body.contains("Your role")
+                && body.contains("lead"),
+            "{body}"
+        );
         // The stylesheet loaded through its hashed URL (the CSP allows it).
-        let color = c.execute("return getComputedStyle(document.querySelector('header.top')).backgroundColor", vec![]).await?;
+        let color = c
+            .execute(
+                "return getComputedStyle(document.querySelector('header.top')).backgroundColor",
+                vec![],
+            )
+            .await?;
         assert_eq!(color.as_str(), Some("rgb(24, 36, 58)"));
         // The session remembers the project: the home page opens it.
         c.goto(&format!("{}/", t.base)).await?;

@@ -19,7 +19,12 @@ fn a_bad_database_url_names_the_variable() {
         let e = load(&[("DATABASE_URL", bad), ("OPENSESA_SECRET_KEY", GOOD_KEY)]).unwrap_err();
         assert_eq!(e.variable, "DATABASE_URL", "{bad}: {e}");
     }
-    let e = load(&[("DB_HOST", "db"), ("DB_PORT", "five"), ("OPENSESA_SECRET_KEY", GOOD_KEY)]).unwrap_err();
+    let e = load(&[
+        ("DB_HOST", "db"),
+        ("DB_PORT", "five"),
+        ("OPENSESA_SECRET_KEY", GOOD_KEY),
+    ])
+    .unwrap_err();
     assert_eq!(e.variable, "DB_PORT");
 }
 
@@ -35,7 +40,10 @@ fn a_short_or_sample_secret_is_refused() {
     let e = load(&[("OPENSESA_SECRET_KEY", &"ab".repeat(40))]).unwrap_err();
     assert!(e.reason.contains("distinct"));
     let e = load(&[("DATABASE_URL", "postgres://u@db:5432/x")]).unwrap_err();
-    assert_eq!(e.variable, "OPENSESA_SECRET_KEY", "PostgreSQL mode needs an explicit key");
+    assert_eq!(
+        e.variable, "OPENSESA_SECRET_KEY",
+        "PostgreSQL mode needs an explicit key"
+    );
 }
 
 #[test]
@@ -54,7 +62,11 @@ fn django_era_names_are_aliases() {
     assert_eq!(s.database_url, "postgres://app:p%40ss%3Aword@db:5432/sesa");
     assert_eq!(s.redis_url.as_deref(), Some("redis://redis:6379/0"));
     // The new names win over the old ones.
-    let s = load(&[("OPENSESA_ALLOWED_HOSTS", "new.example"), ("DJANGO_ALLOWED_HOSTS", "old.example")]).unwrap();
+    let s = load(&[
+        ("OPENSESA_ALLOWED_HOSTS", "new.example"),
+        ("DJANGO_ALLOWED_HOSTS", "old.example"),
+    ])
+    .unwrap();
     assert_eq!(s.allowed_hosts, vec!["new.example"]);
 }
 
@@ -87,7 +99,10 @@ fn https_public_url_turns_on_secure_cookies_and_secrets_are_redacted() {
     .unwrap();
     assert!(s.secure_cookies);
     let debug = format!("{s:?}");
-    assert!(!debug.contains(GOOD_KEY) && !debug.contains("hunter2hunter2"), "{debug}");
+    assert!(
+        !debug.contains(GOOD_KEY) && !debug.contains("hunter2hunter2"),
+        "{debug}"
+    );
     assert!(debug.contains("[redacted]"));
 }
 
@@ -102,7 +117,10 @@ fn the_embedded_mode_keeps_a_generated_key() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.join("secret_key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.join("secret_key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     let _ = std::fs::remove_dir_all(dir);
@@ -112,7 +130,10 @@ fn opensesa(envs: &[(&str, &str)], args: &[&str]) -> std::process::Output {
     let dir = std::env::temp_dir().join(format!("opensesa-bin-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_opensesa"));
-    cmd.current_dir(&dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("OPENSESA_DATA_DIR", dir.join("data"));
+    cmd.current_dir(&dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("OPENSESA_DATA_DIR", dir.join("data"));
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -123,15 +144,30 @@ fn opensesa(envs: &[(&str, &str)], args: &[&str]) -> std::process::Output {
 
 #[test]
 fn the_binary_refuses_to_start_on_bad_configuration() {
-    let out = opensesa(&[("DATABASE_URL", "mysql://db/x")], &["serve", "--bind", "127.0.0.1:0"]);
+    let out = opensesa(
+        &[("DATABASE_URL", "mysql://db/x")],
+        &["serve", "--bind", "127.0.0.1:0"],
+    );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("DATABASE_URL"), "{err}");
-    let out = opensesa(&[("OPENSESA_SECRET_KEY", "short")], &["serve", "--bind", "127.0.0.1:0"]);
+    let out = opensesa(
+        &[("OPENSESA_SECRET_KEY", "short")],
+        &["serve", "--bind", "127.0.0.1:0"],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("OPENSESA_SECRET_KEY: is 5 characters"));
     let out = opensesa(&[], &["--version"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("opensesa "));
-    let out = opensesa(&[], &["healthcheck", "--url", "http://127.0.0.1:9/healthz", "--timeout-secs", "1"]);
+    let out = opensesa(
+        &[],
+        &[
+            "healthcheck",
+            "--url",
+            "http://127.0.0.1:9/healthz",
+            "--timeout-secs",
+            "1",
+        ],
+    );
     assert!(!out.status.success());
 }

@@ -10,7 +10,14 @@ async fn readyz_reports_and_fails_when_the_database_is_gone(b: Backend) {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ready");
     assert_eq!(body["checks"]["migrations"]["ok"], true);
-    assert_eq!(body["checks"]["database"]["backend"], if b == Backend::Sqlite { "sqlite" } else { "postgresql" });
+    assert_eq!(
+        body["checks"]["database"]["backend"],
+        if b == Backend::Sqlite {
+            "sqlite"
+        } else {
+            "postgresql"
+        }
+    );
 
     t.tdb.db.close().await;
     let res = br.get("/readyz").await;
@@ -25,12 +32,27 @@ async fn readyz_reports_and_fails_when_the_database_is_gone(b: Backend) {
 async fn health_endpoints_answer_any_host(b: Backend) {
     let t = TestApp::start(b).await;
     let br = t.browser();
-    let res = br.client.get(br.url("/healthz")).header("Host", "10.0.0.7:8000").send().await.unwrap();
+    let res = br
+        .client
+        .get(br.url("/healthz"))
+        .header("Host", "10.0.0.7:8000")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200, "orchestrators probe by address");
-    let res = br.client.get(br.url("/login")).header("Host", "evil.example").send().await.unwrap();
+    let res = br
+        .client
+        .get(br.url("/login"))
+        .header("Host", "evil.example")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
     assert_eq!(res.headers()["x-opensesa-reason"], "host-not-allowed");
     assert!(res.text().await.unwrap().contains("OPENSESA_ALLOWED_HOSTS"));
 }
 
-both!(readyz_reports_and_fails_when_the_database_is_gone, health_endpoints_answer_any_host);
+both!(
+    readyz_reports_and_fails_when_the_database_is_gone,
+    health_endpoints_answer_any_host
+);

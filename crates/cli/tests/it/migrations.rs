@@ -19,9 +19,15 @@ async fn migrations_apply_once_and_refuse_a_newer_database(b: Backend) {
     let st = migrate::status(&t.db).await.unwrap();
     assert_eq!(st.pending, vec![1]);
     assert_eq!(migrate::run(&t.db).await.unwrap(), vec![1]);
-    assert!(migrate::run(&t.db).await.unwrap().is_empty(), "a second run applies nothing");
+    assert!(
+        migrate::run(&t.db).await.unwrap().is_empty(),
+        "a second run applies nothing"
+    );
     assert!(migrate::status(&t.db).await.unwrap().is_current());
-    assert!(migrate::checksum_mismatches(&t.db).await.unwrap().is_empty());
+    assert!(migrate::checksum_mismatches(&t.db)
+        .await
+        .unwrap()
+        .is_empty());
 
     exec(&t.db, "INSERT INTO opensesa_migrations (version, name, checksum, applied_at) VALUES (9999, 'future', 'x', 'now')").await.unwrap();
     match migrate::run(&t.db).await {
@@ -35,23 +41,51 @@ async fn a_failing_migration_changes_nothing(b: Backend) {
     let t = TestDb::migrated(b).await;
     let broken = "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);";
     let list = [
-        Migration { version: 1, name: "foundation", sqlite: migrate::MIGRATIONS[0].sqlite, postgres: migrate::MIGRATIONS[0].postgres },
-        Migration { version: 2, name: "broken_on_purpose", sqlite: broken, postgres: broken },
+        Migration {
+            version: 1,
+            name: "foundation",
+            sqlite: migrate::MIGRATIONS[0].sqlite,
+            postgres: migrate::MIGRATIONS[0].postgres,
+        },
+        Migration {
+            version: 2,
+            name: "broken_on_purpose",
+            sqlite: broken,
+            postgres: broken,
+        },
     ];
     match migrate::run_list(&t.db, &list).await {
-        Err(MigrateError::Failed { version, name, cause }) => {
+        Err(MigrateError::Failed {
+            version,
+            name,
+            cause,
+        }) => {
             assert_eq!((version, name.as_str()), (2, "broken_on_purpose"));
             assert!(cause.contains("no_such_table"), "{cause}");
         }
         other => panic!("expected a failure, got {other:?}"),
     }
-    let msg = migrate::run_list(&t.db, &list).await.unwrap_err().to_string();
-    assert!(msg.contains("migration 2 (broken_on_purpose) failed and was rolled back"), "{msg}");
-    assert!(exec(&t.db, "SELECT * FROM half_done").await.is_err(), "the half-applied table must not exist");
+    let msg = migrate::run_list(&t.db, &list)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("migration 2 (broken_on_purpose) failed and was rolled back"),
+        "{msg}"
+    );
+    assert!(
+        exec(&t.db, "SELECT * FROM half_done").await.is_err(),
+        "the half-applied table must not exist"
+    );
     assert_eq!(migrate::status(&t.db).await.unwrap().applied, vec![1]);
 }
 
-fn bin(db_url: &str, data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+fn bin(
+    db_url: &str,
+    data_dir: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_opensesa"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -65,13 +99,22 @@ fn bin(db_url: &str, data_dir: &std::path::Path, args: &[&str], stdin: Option<&s
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     child.wait_with_output().unwrap()
 }
 
 fn text(o: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 async fn the_binary_migrates_and_refuses_a_stale_schema(b: Backend) {
@@ -82,13 +125,24 @@ async fn the_binary_migrates_and_refuses_a_stale_schema(b: Backend) {
         // PostgreSQL: migrations are an explicit step; serve refuses a schema that is behind.
         let out = bin(&t.url, &dir, &["serve", "--bind", "127.0.0.1:0"], None);
         assert!(!out.status.success());
-        assert!(text(&out).contains("run `opensesa migrate` first"), "{}", text(&out));
+        assert!(
+            text(&out).contains("run `opensesa migrate` first"),
+            "{}",
+            text(&out)
+        );
     }
     let out = bin(&t.url, &dir, &["showmigrations"], None);
-    assert!(text(&out).contains("[ ] 0001_foundation.sql"), "{}", text(&out));
+    assert!(
+        text(&out).contains("[ ] 0001_foundation.sql"),
+        "{}",
+        text(&out)
+    );
     let out = bin(&t.url, &dir, &["migrate", "--plan"], None);
     assert!(text(&out).contains("would apply 0001_foundation.sql"));
-    assert!(!migrate::status(&t.db).await.unwrap().is_current(), "--plan changes nothing");
+    assert!(
+        !migrate::status(&t.db).await.unwrap().is_current(),
+        "--plan changes nothing"
+    );
     let out = bin(&t.url, &dir, &["migrate"], None);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("applied 0001_foundation.sql"));
@@ -96,12 +150,49 @@ async fn the_binary_migrates_and_refuses_a_stale_schema(b: Backend) {
     assert!(text(&out).contains("[X] 0001_foundation.sql"));
 
     // createsuperuser, non-interactive; a weak password is refused with the reason.
-    let out = bin(&t.url, &dir, &["createsuperuser", "--email", "root@example.org", "--password-stdin", "--no-input"], Some("password1234\n"));
+    let out = bin(
+        &t.url,
+        &dir,
+        &[
+            "createsuperuser",
+            "--email",
+            "root@example.org",
+            "--password-stdin",
+            "--no-input",
+        ],
+        Some("password1234\n"),
+    );
     assert!(!out.status.success());
-    assert!(text(&out).contains("password: is too common"), "{}", text(&out));
-    let out = bin(&t.url, &dir, &["createsuperuser", "--email", "root@example.org", "--password-stdin", "--no-input"], Some("a-long-and-unusual-passphrase\n"));
+    assert!(
+        text(&out).contains("password: is too common"),
+        "{}",
+        text(&out)
+    );
+    let out = bin(
+        &t.url,
+        &dir,
+        &[
+            "createsuperuser",
+            "--email",
+            "root@example.org",
+            "--password-stdin",
+            "--no-input",
+        ],
+        Some("a-long-and-unusual-passphrase\n"),
+    );
     assert!(out.status.success(), "{}", text(&out));
-    let out = bin(&t.url, &dir, &["createsuperuser", "--email", "ROOT@example.org", "--password-stdin", "--no-input"], Some("a-long-and-unusual-passphrase\n"));
+    let out = bin(
+        &t.url,
+        &dir,
+        &[
+            "createsuperuser",
+            "--email",
+            "ROOT@example.org",
+            "--password-stdin",
+            "--no-input",
+        ],
+        Some("a-long-and-unusual-passphrase\n"),
+    );
     assert!(text(&out).contains("email: is already registered"));
 
     // demo is idempotent.
@@ -110,8 +201,13 @@ async fn the_binary_migrates_and_refuses_a_stale_schema(b: Backend) {
         assert!(out.status.success(), "{}", text(&out));
         assert!(text(&out).contains("admin@opensesa.local"));
     }
-    let projects = opensesa_app::ports::PortfolioStore::list_projects(&t.db).await.unwrap();
-    assert_eq!(projects.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(), vec!["GSEG", "SAT"]);
+    let projects = opensesa_app::ports::PortfolioStore::list_projects(&t.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        projects.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
+        vec!["GSEG", "SAT"]
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -119,7 +215,11 @@ async fn serve_answers_healthcheck_and_stops_on_sigterm(b: Backend) {
     let t = TestDb::migrated(b).await;
     let dir = std::env::temp_dir().join(format!("opensesa-proc-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let addr = format!("127.0.0.1:{port}");
     let child = Command::new(env!("CARGO_BIN_EXE_opensesa"))
         .env_clear()
@@ -137,7 +237,11 @@ async fn serve_answers_healthcheck_and_stops_on_sigterm(b: Backend) {
         .unwrap();
     let mut healthy = false;
     for _ in 0..100 {
-        let out = Command::new(env!("CARGO_BIN_EXE_opensesa")).env("OPENSESA_LISTEN", &addr).arg("healthcheck").output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_opensesa"))
+            .env("OPENSESA_LISTEN", &addr)
+            .arg("healthcheck")
+            .output()
+            .unwrap();
         if out.status.success() {
             healthy = true;
             break;
@@ -145,15 +249,31 @@ async fn serve_answers_healthcheck_and_stops_on_sigterm(b: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(healthy, "serve did not become healthy");
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "serve exits cleanly on SIGTERM");
     let log = String::from_utf8_lossy(&out.stderr);
-    let line = log.lines().find(|l| l.contains("OpenSESA is serving")).unwrap_or_else(|| panic!("{log}"));
+    let line = log
+        .lines()
+        .find(|l| l.contains("OpenSESA is serving"))
+        .unwrap_or_else(|| panic!("{log}"));
     let json: serde_json::Value = serde_json::from_str(line).unwrap();
-    assert_eq!(json["backend"], if b == Backend::Sqlite { "sqlite" } else { "postgresql" });
-    assert!(!log.contains(SECRET_KEY), "the secret key leaked into the log");
+    assert_eq!(
+        json["backend"],
+        if b == Backend::Sqlite {
+            "sqlite"
+        } else {
+            "postgresql"
+        }
+    );
+    assert!(
+        !log.contains(SECRET_KEY),
+        "the secret key leaked into the log"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -162,17 +282,32 @@ async fn serve_answers_healthcheck_and_stops_on_sigterm(b: Backend) {
 fn migration_folders_have_identical_versions() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../store/migrations");
     let list = |backend: &str| {
-        let mut names: Vec<String> = std::fs::read_dir(root.join(backend)).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> = std::fs::read_dir(root.join(backend))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         names.sort();
         names
     };
     let sqlite = list("sqlite");
     let postgres = list("postgres");
-    assert_eq!(sqlite, postgres, "the SQLite and PostgreSQL migration folders differ");
-    let embedded: Vec<String> = migrate::MIGRATIONS.iter().map(Migration::file_name).collect();
-    assert_eq!(sqlite, embedded, "a migration file is not listed in MIGRATIONS (or the reverse)");
+    assert_eq!(
+        sqlite, postgres,
+        "the SQLite and PostgreSQL migration folders differ"
+    );
+    let embedded: Vec<String> = migrate::MIGRATIONS
+        .iter()
+        .map(Migration::file_name)
+        .collect();
+    assert_eq!(
+        sqlite, embedded,
+        "a migration file is not listed in MIGRATIONS (or the reverse)"
+    );
     let versions: Vec<i64> = migrate::MIGRATIONS.iter().map(|m| m.version).collect();
-    assert!(versions.windows(2).all(|w| w[0] < w[1]), "versions must increase");
+    assert!(
+        versions.windows(2).all(|w| w[0] < w[1]),
+        "versions must increase"
+    );
 }
 
 both!(

@@ -8,8 +8,14 @@ async fn redis_keys(prefix: &str) -> Vec<String> {
     let mut conn = client
         .get_multiplexed_async_connection()
         .await
-        .unwrap_or_else(|e| panic!("Redis tests cannot run: {e}. Start Redis or set OPENSESA_TEST_REDIS_URL."));
-    redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap()
+        .unwrap_or_else(|e| {
+            panic!("Redis tests cannot run: {e}. Start Redis or set OPENSESA_TEST_REDIS_URL.")
+        });
+    redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap()
 }
 
 async fn sessions_are_cached_in_redis_and_removed_at_logout(b: Backend) {
@@ -27,7 +33,10 @@ async fn sessions_are_cached_in_redis_and_removed_at_logout(b: Backend) {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["checks"]["redis"]["ok"], true);
     br.submit("/account", "/logout", &[]).await;
-    assert!(redis_keys(&t.redis_prefix).await.is_empty(), "logout must remove the cached session");
+    assert!(
+        redis_keys(&t.redis_prefix).await.is_empty(),
+        "logout must remove the cached session"
+    );
 }
 
 async fn redis_down_loses_nothing(b: Backend) {
@@ -47,4 +56,7 @@ async fn redis_down_loses_nothing(b: Backend) {
     assert_eq!(br.get("/projects").await.status(), 303);
 }
 
-both!(sessions_are_cached_in_redis_and_removed_at_logout, redis_down_loses_nothing);
+both!(
+    sessions_are_cached_in_redis_and_removed_at_logout,
+    redis_down_loses_nothing
+);

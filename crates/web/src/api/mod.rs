@@ -32,8 +32,14 @@ struct Security;
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
-        components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("osa_session"))));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("osa_session"))),
+        );
     }
 }
 
@@ -42,7 +48,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(portfolio::me))
         .routes(routes!(portfolio::list_programs, portfolio::create_program))
-        .routes(routes!(portfolio::list_organisations, portfolio::create_organisation))
+        .routes(routes!(
+            portfolio::list_organisations,
+            portfolio::create_organisation
+        ))
         .routes(routes!(portfolio::list_projects, portfolio::create_project))
         .routes(routes!(portfolio::get_project, portfolio::update_project))
         .routes(routes!(portfolio::list_phases, portfolio::create_phase))
@@ -51,7 +60,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio::remove_member))
         .routes(routes!(portfolio::list_audit));
     let doc = api.get_openapi().clone();
-    api.route("/api/v1/openapi.json", axum::routing::get(move || async move { Json(doc) }))
+    api.route(
+        "/api/v1/openapi.json",
+        axum::routing::get(move || async move { Json(doc) }),
+    )
 }
 
 /// The OpenAPI document as JSON (for `opensesa` tooling and tests).

@@ -53,7 +53,13 @@ pub struct ProgramOut {
 
 impl From<Program> for ProgramOut {
     fn from(g: Program) -> Self {
-        Self { id: g.id.0, code: g.code, name: g.name, description: g.description, created_at: g.created_at }
+        Self {
+            id: g.id.0,
+            code: g.code,
+            name: g.name,
+            description: g.description,
+            created_at: g.created_at,
+        }
     }
 }
 
@@ -67,14 +73,31 @@ pub struct ProgramIn {
 
 #[utoipa::path(get, path = "/api/v1/programs", tag = "portfolio", summary = "List programs",
     responses((status = 200, body = Vec<ProgramOut>), (status = 401, body = ErrorBody)))]
-pub async fn list_programs(State(st): State<AppState>, ApiUser(_): ApiUser) -> ApiResult<Vec<ProgramOut>> {
-    Ok(Json(st.app.list_programs().await?.into_iter().map(ProgramOut::from).collect()))
+pub async fn list_programs(
+    State(st): State<AppState>,
+    ApiUser(_): ApiUser,
+) -> ApiResult<Vec<ProgramOut>> {
+    Ok(Json(
+        st.app
+            .list_programs()
+            .await?
+            .into_iter()
+            .map(ProgramOut::from)
+            .collect(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/programs", tag = "portfolio", summary = "Create a program (site admins)", request_body = ProgramIn,
     responses((status = 201, body = ProgramOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_program(State(st): State<AppState>, ApiUser(p): ApiUser, ApiJson(b): ApiJson<ProgramIn>) -> Result<(StatusCode, Json<ProgramOut>), ApiError> {
-    let g = st.app.create_program(Some(&p), &b.code, &b.name, &b.description).await?;
+pub async fn create_program(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(b): ApiJson<ProgramIn>,
+) -> Result<(StatusCode, Json<ProgramOut>), ApiError> {
+    let g = st
+        .app
+        .create_program(Some(&p), &b.code, &b.name, &b.description)
+        .await?;
     Ok((StatusCode::CREATED, Json(g.into())))
 }
 
@@ -88,7 +111,12 @@ pub struct OrganisationOut {
 
 impl From<Organisation> for OrganisationOut {
     fn from(o: Organisation) -> Self {
-        Self { id: o.id.0, code: o.code, name: o.name, created_at: o.created_at }
+        Self {
+            id: o.id.0,
+            code: o.code,
+            name: o.name,
+            created_at: o.created_at,
+        }
     }
 }
 
@@ -100,15 +128,32 @@ pub struct OrganisationIn {
 
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "portfolio", summary = "List delivery organisations",
     responses((status = 200, body = Vec<OrganisationOut>), (status = 401, body = ErrorBody)))]
-pub async fn list_organisations(State(st): State<AppState>, ApiUser(_): ApiUser) -> ApiResult<Vec<OrganisationOut>> {
-    Ok(Json(st.app.list_organisations().await?.into_iter().map(OrganisationOut::from).collect()))
+pub async fn list_organisations(
+    State(st): State<AppState>,
+    ApiUser(_): ApiUser,
+) -> ApiResult<Vec<OrganisationOut>> {
+    Ok(Json(
+        st.app
+            .list_organisations()
+            .await?
+            .into_iter()
+            .map(OrganisationOut::from)
+            .collect(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "portfolio", summary = "Create a delivery organisation (site admins)",
     request_body = OrganisationIn,
     responses((status = 201, body = OrganisationOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_organisation(State(st): State<AppState>, ApiUser(p): ApiUser, ApiJson(b): ApiJson<OrganisationIn>) -> Result<(StatusCode, Json<OrganisationOut>), ApiError> {
-    let o = st.app.create_organisation(Some(&p), &b.code, &b.name).await?;
+pub async fn create_organisation(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(b): ApiJson<OrganisationIn>,
+) -> Result<(StatusCode, Json<OrganisationOut>), ApiError> {
+    let o = st
+        .app
+        .create_organisation(Some(&p), &b.code, &b.name)
+        .await?;
     Ok((StatusCode::CREATED, Json(o.into())))
 }
 
@@ -157,29 +202,56 @@ pub struct ProjectIn {
 
 impl From<ProjectIn> for ProjectInput {
     fn from(b: ProjectIn) -> Self {
-        ProjectInput { code: b.code, name: b.name, description: b.description, program: b.program, status: b.status }
+        ProjectInput {
+            code: b.code,
+            name: b.name,
+            description: b.description,
+            program: b.program,
+            status: b.status,
+        }
     }
 }
 
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", summary = "Projects visible to the caller",
     responses((status = 200, body = Vec<ProjectOut>), (status = 401, body = ErrorBody)))]
-pub async fn list_projects(State(st): State<AppState>, ApiUser(p): ApiUser) -> ApiResult<Vec<ProjectOut>> {
+pub async fn list_projects(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+) -> ApiResult<Vec<ProjectOut>> {
     let rows = st.app.visible_projects(&p).await?;
-    Ok(Json(rows.into_iter().map(|r| project_out(r.project, r.role)).collect()))
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| project_out(r.project, r.role))
+            .collect(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", summary = "Create a project (site admins); the creator becomes lead",
     request_body = ProjectIn,
     responses((status = 201, body = ProjectOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_project(State(st): State<AppState>, ApiUser(p): ApiUser, ApiJson(b): ApiJson<ProjectIn>) -> Result<(StatusCode, Json<ProjectOut>), ApiError> {
+pub async fn create_project(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(b): ApiJson<ProjectIn>,
+) -> Result<(StatusCode, Json<ProjectOut>), ApiError> {
     let project = st.app.create_project(Some(&p), &b.into()).await?;
-    Ok((StatusCode::CREATED, Json(project_out(project, Some(opensesa_domain::access::Role::Lead)))))
+    Ok((
+        StatusCode::CREATED,
+        Json(project_out(
+            project,
+            Some(opensesa_domain::access::Role::Lead),
+        )),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{code}", tag = "projects", summary = "One project",
     params(("code" = String, Path, description = "Project code")),
     responses((status = 200, body = ProjectOut), (status = 404, body = ErrorBody)))]
-pub async fn get_project(State(st): State<AppState>, ApiUser(p): ApiUser, Path(code): Path<String>) -> ApiResult<ProjectOut> {
+pub async fn get_project(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(code): Path<String>,
+) -> ApiResult<ProjectOut> {
     let ctx = st.app.project_access(&p, &code, Permission::Read).await?;
     Ok(Json(project_out(ctx.project, ctx.role)))
 }
@@ -187,9 +259,17 @@ pub async fn get_project(State(st): State<AppState>, ApiUser(p): ApiUser, Path(c
 #[utoipa::path(patch, path = "/api/v1/projects/{code}", tag = "projects", summary = "Update a project (leads); a new revision",
     params(("code" = String, Path, description = "Project code")), request_body = ProjectIn,
     responses((status = 200, body = ProjectOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update_project(State(st): State<AppState>, ApiUser(p): ApiUser, Path(code): Path<String>, ApiJson(b): ApiJson<ProjectIn>) -> ApiResult<ProjectOut> {
+pub async fn update_project(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<ProjectIn>,
+) -> ApiResult<ProjectOut> {
     let project = st.app.update_project(&p, &code, &b.into()).await?;
-    let ctx = st.app.project_access(&p, &project.code, Permission::Read).await?;
+    let ctx = st
+        .app
+        .project_access(&p, &project.code, Permission::Read)
+        .await?;
     Ok(Json(project_out(project, ctx.role)))
 }
 
@@ -205,7 +285,14 @@ pub struct PhaseOut {
 
 impl From<Phase> for PhaseOut {
     fn from(f: Phase) -> Self {
-        Self { id: f.id.0, ordinal: f.ordinal, name: f.name, starts_on: f.starts_on, ends_on: f.ends_on, revision: f.revision }
+        Self {
+            id: f.id.0,
+            ordinal: f.ordinal,
+            name: f.name,
+            starts_on: f.starts_on,
+            ends_on: f.ends_on,
+            revision: f.revision,
+        }
     }
 }
 
@@ -222,14 +309,23 @@ pub struct PhaseIn {
 
 impl From<PhaseIn> for PhaseInput {
     fn from(b: PhaseIn) -> Self {
-        PhaseInput { name: b.name, ordinal: b.ordinal, starts_on: b.starts_on, ends_on: b.ends_on }
+        PhaseInput {
+            name: b.name,
+            ordinal: b.ordinal,
+            starts_on: b.starts_on,
+            ends_on: b.ends_on,
+        }
     }
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{code}/phases", tag = "projects", summary = "Phases of a project, in order",
     params(("code" = String, Path, description = "Project code")),
     responses((status = 200, body = Vec<PhaseOut>), (status = 404, body = ErrorBody)))]
-pub async fn list_phases(State(st): State<AppState>, ApiUser(p): ApiUser, Path(code): Path<String>) -> ApiResult<Vec<PhaseOut>> {
+pub async fn list_phases(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(code): Path<String>,
+) -> ApiResult<Vec<PhaseOut>> {
     let (_, phases) = st.app.list_phases(&p, &code).await?;
     Ok(Json(phases.into_iter().map(PhaseOut::from).collect()))
 }
@@ -237,7 +333,12 @@ pub async fn list_phases(State(st): State<AppState>, ApiUser(p): ApiUser, Path(c
 #[utoipa::path(post, path = "/api/v1/projects/{code}/phases", tag = "projects", summary = "Add a phase (leads)",
     params(("code" = String, Path, description = "Project code")), request_body = PhaseIn,
     responses((status = 201, body = PhaseOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_phase(State(st): State<AppState>, ApiUser(p): ApiUser, Path(code): Path<String>, ApiJson(b): ApiJson<PhaseIn>) -> Result<(StatusCode, Json<PhaseOut>), ApiError> {
+pub async fn create_phase(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<PhaseIn>,
+) -> Result<(StatusCode, Json<PhaseOut>), ApiError> {
     let phase = st.app.create_phase(&p, &code, &b.into()).await?;
     Ok((StatusCode::CREATED, Json(phase.into())))
 }
@@ -245,14 +346,28 @@ pub async fn create_phase(State(st): State<AppState>, ApiUser(p): ApiUser, Path(
 #[utoipa::path(patch, path = "/api/v1/projects/{code}/phases/{id}", tag = "projects", summary = "Change a phase (leads)",
     params(("code" = String, Path, description = "Project code"), ("id" = Uuid, Path, description = "Phase id")), request_body = PhaseIn,
     responses((status = 200, body = PhaseOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update_phase(State(st): State<AppState>, ApiUser(p): ApiUser, Path((code, id)): Path<(String, Uuid)>, ApiJson(b): ApiJson<PhaseIn>) -> ApiResult<PhaseOut> {
-    Ok(Json(st.app.update_phase(&p, &code, PhaseId(id), &b.into()).await?.into()))
+pub async fn update_phase(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path((code, id)): Path<(String, Uuid)>,
+    ApiJson(b): ApiJson<PhaseIn>,
+) -> ApiResult<PhaseOut> {
+    Ok(Json(
+        st.app
+            .update_phase(&p, &code, PhaseId(id), &b.into())
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/projects/{code}/phases/{id}", tag = "projects", summary = "Delete a phase (leads)",
     params(("code" = String, Path, description = "Project code"), ("id" = Uuid, Path, description = "Phase id")),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete_phase(State(st): State<AppState>, ApiUser(p): ApiUser, Path((code, id)): Path<(String, Uuid)>) -> Result<StatusCode, ApiError> {
+pub async fn delete_phase(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path((code, id)): Path<(String, Uuid)>,
+) -> Result<StatusCode, ApiError> {
     st.app.delete_phase(&p, &code, PhaseId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -292,7 +407,11 @@ pub struct MemberIn {
 #[utoipa::path(get, path = "/api/v1/projects/{code}/members", tag = "projects", summary = "Members of a project",
     params(("code" = String, Path, description = "Project code")),
     responses((status = 200, body = Vec<MemberOut>), (status = 404, body = ErrorBody)))]
-pub async fn list_members(State(st): State<AppState>, ApiUser(p): ApiUser, Path(code): Path<String>) -> ApiResult<Vec<MemberOut>> {
+pub async fn list_members(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(code): Path<String>,
+) -> ApiResult<Vec<MemberOut>> {
     let (_, members) = st.app.list_members(&p, &code).await?;
     Ok(Json(members.into_iter().map(MemberOut::from).collect()))
 }
@@ -300,17 +419,32 @@ pub async fn list_members(State(st): State<AppState>, ApiUser(p): ApiUser, Path(
 #[utoipa::path(post, path = "/api/v1/projects/{code}/members", tag = "projects", summary = "Add a member or change a member's role (leads)",
     params(("code" = String, Path, description = "Project code")), request_body = MemberIn,
     responses((status = 200, body = MemberOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn set_member(State(st): State<AppState>, ApiUser(p): ApiUser, Path(code): Path<String>, ApiJson(b): ApiJson<MemberIn>) -> ApiResult<MemberOut> {
-    let m = st.app.set_member(&p, &code, &b.email, &b.role, b.organisation.as_deref()).await?;
+pub async fn set_member(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<MemberIn>,
+) -> ApiResult<MemberOut> {
+    let m = st
+        .app
+        .set_member(&p, &code, &b.email, &b.role, b.organisation.as_deref())
+        .await?;
     let (_, members) = st.app.list_members(&p, &code).await?;
-    let row = members.into_iter().find(|r| r.membership.user_id == m.user_id).ok_or(opensesa_app::AppError::NotFound)?;
+    let row = members
+        .into_iter()
+        .find(|r| r.membership.user_id == m.user_id)
+        .ok_or(opensesa_app::AppError::NotFound)?;
     Ok(Json(row.into()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/projects/{code}/members/{user_id}", tag = "projects", summary = "Remove a member (leads)",
     params(("code" = String, Path, description = "Project code"), ("user_id" = Uuid, Path, description = "User id")),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn remove_member(State(st): State<AppState>, ApiUser(p): ApiUser, Path((code, user)): Path<(String, Uuid)>) -> Result<StatusCode, ApiError> {
+pub async fn remove_member(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path((code, user)): Path<(String, Uuid)>,
+) -> Result<StatusCode, ApiError> {
     st.app.remove_member(&p, &code, UserId(user)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -347,7 +481,15 @@ impl From<AuditEvent> for AuditEventOut {
             artefact_type: e.artefact_type,
             artefact_id: e.artefact_id,
             action: e.action.as_str().into(),
-            changes: e.changes.into_iter().map(|c| FieldChangeOut { field: c.field, before: c.before, after: c.after }).collect(),
+            changes: e
+                .changes
+                .into_iter()
+                .map(|c| FieldChangeOut {
+                    field: c.field,
+                    before: c.before,
+                    after: c.after,
+                })
+                .collect(),
             reason: e.reason,
         }
     }
@@ -378,12 +520,37 @@ pub struct AuditParams {
 #[utoipa::path(get, path = "/api/v1/projects/{code}/audit", tag = "audit", summary = "The project's audit trail, newest first",
     params(("code" = String, Path, description = "Project code"), AuditParams),
     responses((status = 200, body = AuditPageOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list_audit(State(st): State<AppState>, ApiUser(p): ApiUser, Path(code): Path<String>, Query(q): Query<AuditParams>) -> ApiResult<AuditPageOut> {
+pub async fn list_audit(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(code): Path<String>,
+    Query(q): Query<AuditParams>,
+) -> ApiResult<AuditPageOut> {
     let action = match q.action.as_deref().filter(|a| !a.is_empty()) {
-        Some(a) => Some(Action::parse(a).ok_or_else(|| opensesa_app::AppError::field("action", format!("{a:?} is not a recorded action")))?),
+        Some(a) => Some(Action::parse(a).ok_or_else(|| {
+            opensesa_app::AppError::field("action", format!("{a:?} is not a recorded action"))
+        })?),
         None => None,
     };
-    let filter = AuditFilter { actor: q.actor, action, artefact_type: q.artefact_type, from: q.from, to: q.to };
-    let page = st.app.project_audit(&p, &code, &filter, q.limit.unwrap_or(100).clamp(1, 1000), q.offset.unwrap_or(0)).await?;
-    Ok(Json(AuditPageOut { total: page.total, events: page.events.into_iter().map(AuditEventOut::from).collect() }))
+    let filter = AuditFilter {
+        actor: q.actor,
+        action,
+        artefact_type: q.artefact_type,
+        from: q.from,
+        to: q.to,
+    };
+    let page = st
+        .app
+        .project_audit(
+            &p,
+            &code,
+            &filter,
+            q.limit.unwrap_or(100).clamp(1, 1000),
+            q.offset.unwrap_or(0),
+        )
+        .await?;
+    Ok(Json(AuditPageOut {
+        total: page.total,
+        events: page.events.into_iter().map(AuditEventOut::from).collect(),
+    }))
 }

@@ -59,7 +59,10 @@ async fn users_page(st: &AppState, p: &Principal, c: &Caller, error: Option<Stri
             created: when(&u.created_at),
         })
         .collect();
-    render(&UsersPage { l: Layout::for_user(st, p, c, "Users", "admin").with_error(error), users })
+    render(&UsersPage {
+        l: Layout::for_user(st, p, c, "Users", "admin").with_error(error),
+        users,
+    })
 }
 
 pub async fn users(State(st): State<AppState>, PageUser(p, c): PageUser) -> PageResult {
@@ -74,11 +77,22 @@ pub struct NewUserForm {
     is_admin: Option<String>,
 }
 
-pub async fn create_user(State(st): State<AppState>, CsrfForm(PageUser(p, c), f): CsrfForm<NewUserForm>) -> PageResult {
+pub async fn create_user(
+    State(st): State<AppState>,
+    CsrfForm(PageUser(p, c), f): CsrfForm<NewUserForm>,
+) -> PageResult {
     require_admin(&p)?;
     let admin = f.is_admin.as_deref() == Some("true");
-    match st.app.create_user(Some(&p), &f.email, &f.display_name, &f.password, admin).await {
-        Ok(u) => Ok(redirect_with_flash(&st, "/admin/users", &format!("Created {}.", u.email))),
+    match st
+        .app
+        .create_user(Some(&p), &f.email, &f.display_name, &f.password, admin)
+        .await
+    {
+        Ok(u) => Ok(redirect_with_flash(
+            &st,
+            "/admin/users",
+            &format!("Created {}.", u.email),
+        )),
         Err(AppError::Validation(e)) => users_page(&st, &p, &c, Some(e.to_string())).await,
         Err(e) => Err(e.into()),
     }
@@ -98,9 +112,21 @@ fn flag(v: Option<&str>) -> Option<bool> {
     }
 }
 
-pub async fn update_user(State(st): State<AppState>, Path(id): Path<UserId>, CsrfForm(PageUser(p, c), f): CsrfForm<UpdateUserForm>) -> PageResult {
-    match st.app.admin_update_user(&p, id, flag(f.active.as_deref()), flag(f.admin.as_deref())).await {
-        Ok(u) => Ok(redirect_with_flash(&st, "/admin/users", &format!("Saved {}.", u.email))),
+pub async fn update_user(
+    State(st): State<AppState>,
+    Path(id): Path<UserId>,
+    CsrfForm(PageUser(p, c), f): CsrfForm<UpdateUserForm>,
+) -> PageResult {
+    match st
+        .app
+        .admin_update_user(&p, id, flag(f.active.as_deref()), flag(f.admin.as_deref()))
+        .await
+    {
+        Ok(u) => Ok(redirect_with_flash(
+            &st,
+            "/admin/users",
+            &format!("Saved {}.", u.email),
+        )),
         Err(AppError::Forbidden(why)) if p.is_admin() => users_page(&st, &p, &c, Some(why)).await,
         Err(e) => Err(e.into()),
     }
@@ -109,9 +135,17 @@ pub async fn update_user(State(st): State<AppState>, Path(id): Path<UserId>, Csr
 #[derive(Deserialize)]
 pub struct Empty {}
 
-pub async fn reset_mfa(State(st): State<AppState>, Path(id): Path<UserId>, CsrfForm(PageUser(p, _), _): CsrfForm<Empty>) -> PageResult {
+pub async fn reset_mfa(
+    State(st): State<AppState>,
+    Path(id): Path<UserId>,
+    CsrfForm(PageUser(p, _), _): CsrfForm<Empty>,
+) -> PageResult {
     st.app.admin_reset_mfa(&p, id).await?;
-    Ok(redirect_with_flash(&st, "/admin/users", "Two-factor authentication reset; the user's sessions ended."))
+    Ok(redirect_with_flash(
+        &st,
+        "/admin/users",
+        "Two-factor authentication reset; the user's sessions ended.",
+    ))
 }
 
 #[derive(Template)]
@@ -122,7 +156,12 @@ struct PortfolioPage {
     organisations: Vec<Organisation>,
 }
 
-async fn portfolio_page(st: &AppState, p: &Principal, c: &Caller, error: Option<String>) -> PageResult {
+async fn portfolio_page(
+    st: &AppState,
+    p: &Principal,
+    c: &Caller,
+    error: Option<String>,
+) -> PageResult {
     require_admin(p)?;
     render(&PortfolioPage {
         l: Layout::for_user(st, p, c, "Portfolio", "portfolio").with_error(error),
@@ -143,17 +182,35 @@ pub struct CodeNameForm {
     description: String,
 }
 
-pub async fn create_program(State(st): State<AppState>, CsrfForm(PageUser(p, c), f): CsrfForm<CodeNameForm>) -> PageResult {
-    match st.app.create_program(Some(&p), &f.code, &f.name, &f.description).await {
-        Ok(g) => Ok(redirect_with_flash(&st, "/admin/portfolio", &format!("Program {} created.", g.code))),
+pub async fn create_program(
+    State(st): State<AppState>,
+    CsrfForm(PageUser(p, c), f): CsrfForm<CodeNameForm>,
+) -> PageResult {
+    match st
+        .app
+        .create_program(Some(&p), &f.code, &f.name, &f.description)
+        .await
+    {
+        Ok(g) => Ok(redirect_with_flash(
+            &st,
+            "/admin/portfolio",
+            &format!("Program {} created.", g.code),
+        )),
         Err(AppError::Validation(e)) => portfolio_page(&st, &p, &c, Some(e.to_string())).await,
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn create_organisation(State(st): State<AppState>, CsrfForm(PageUser(p, c), f): CsrfForm<CodeNameForm>) -> PageResult {
+pub async fn create_organisation(
+    State(st): State<AppState>,
+    CsrfForm(PageUser(p, c), f): CsrfForm<CodeNameForm>,
+) -> PageResult {
     match st.app.create_organisation(Some(&p), &f.code, &f.name).await {
-        Ok(o) => Ok(redirect_with_flash(&st, "/admin/portfolio", &format!("Organisation {} created.", o.code))),
+        Ok(o) => Ok(redirect_with_flash(
+            &st,
+            "/admin/portfolio",
+            &format!("Organisation {} created.", o.code),
+        )),
         Err(AppError::Validation(e)) => portfolio_page(&st, &p, &c, Some(e.to_string())).await,
         Err(e) => Err(e.into()),
     }

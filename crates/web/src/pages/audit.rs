@@ -39,19 +39,20 @@ pub struct FilterForm {
 impl FilterForm {
     fn parse(&self) -> Result<AuditFilter, AppError> {
         let mut errors = FieldErrors::new();
-        let day = |field: &str, s: &str, errors: &mut FieldErrors| -> Option<chrono::DateTime<Utc>> {
-            let s = s.trim();
-            if s.is_empty() {
-                return None;
-            }
-            match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-                Ok(d) => d.and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t)),
-                Err(_) => {
-                    errors.add(field, format!("{s:?} is not a date in the form YYYY-MM-DD"));
-                    None
+        let day =
+            |field: &str, s: &str, errors: &mut FieldErrors| -> Option<chrono::DateTime<Utc>> {
+                let s = s.trim();
+                if s.is_empty() {
+                    return None;
                 }
-            }
-        };
+                match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                    Ok(d) => d.and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t)),
+                    Err(_) => {
+                        errors.add(field, format!("{s:?} is not a date in the form YYYY-MM-DD"));
+                        None
+                    }
+                }
+            };
         let from = day("from", &self.from, &mut errors);
         // "To" includes the whole day.
         let to = day("to", &self.to, &mut errors).map(|t| t + chrono::Duration::days(1));
@@ -67,7 +68,13 @@ impl FilterForm {
         };
         errors.into_result()?;
         let non_empty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        Ok(AuditFilter { actor: non_empty(&self.actor), action, artefact_type: non_empty(&self.artefact_type), from, to })
+        Ok(AuditFilter {
+            actor: non_empty(&self.actor),
+            action,
+            artefact_type: non_empty(&self.artefact_type),
+            from,
+            to,
+        })
     }
 
     fn query(&self, page: Option<i64>) -> String {
@@ -116,7 +123,12 @@ struct AuditPageT {
     next: Option<String>,
 }
 
-pub async fn page(State(st): State<AppState>, PageUser(p, c): PageUser, Path(code): Path<String>, Query(f): Query<FilterForm>) -> Result<Response, PageError> {
+pub async fn page(
+    State(st): State<AppState>,
+    PageUser(p, c): PageUser,
+    Path(code): Path<String>,
+    Query(f): Query<FilterForm>,
+) -> Result<Response, PageError> {
     let ctx = st.app.project_access(&p, &code, Permission::Read).await?;
     let mut error = None;
     let filter = match f.parse() {
@@ -128,7 +140,10 @@ pub async fn page(State(st): State<AppState>, PageUser(p, c): PageUser, Path(cod
         Err(e) => return Err(e.into()),
     };
     let page = f.page.unwrap_or(1).max(1);
-    let result = st.app.project_audit(&p, &code, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let result = st
+        .app
+        .project_audit(&p, &code, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        .await?;
     let events = result
         .events
         .iter()
@@ -138,15 +153,28 @@ pub async fn page(State(st): State<AppState>, PageUser(p, c): PageUser, Path(cod
             action: e.action.as_str(),
             artefact_type: e.artefact_type.clone(),
             artefact_id: e.artefact_id.clone(),
-            changes: e.changes.iter().map(|ch| ChangeView { field: ch.field.clone(), before: show(&ch.before), after: show(&ch.after) }).collect(),
+            changes: e
+                .changes
+                .iter()
+                .map(|ch| ChangeView {
+                    field: ch.field.clone(),
+                    before: show(&ch.before),
+                    after: show(&ch.after),
+                })
+                .collect(),
             reason: e.reason.clone().unwrap_or_default(),
         })
         .collect();
     let code = ctx.project.code.clone();
     let can_lead = ctx.can(Permission::Lead);
     let t = AuditPageT {
-        l: Layout::for_user(&st, &p, &c, "Audit trail", "audit").in_project(&ctx.project, can_lead).with_error(error),
-        actions: Action::ALL.iter().map(|a| (a.as_str(), a.as_str() == f.action)).collect(),
+        l: Layout::for_user(&st, &p, &c, "Audit trail", "audit")
+            .in_project(&ctx.project, can_lead)
+            .with_error(error),
+        actions: Action::ALL
+            .iter()
+            .map(|a| (a.as_str(), a.as_str() == f.action))
+            .collect(),
         total: result.total,
         query: f.query(None),
         prev: (page > 1).then(|| f.query(Some(page - 1))),
@@ -160,7 +188,12 @@ pub async fn page(State(st): State<AppState>, PageUser(p, c): PageUser, Path(cod
 }
 
 /// The filtered trail as CSV, written in slices so memory stays bounded however long it is.
-pub async fn csv(State(st): State<AppState>, PageUser(p, _): PageUser, Path(code): Path<String>, Query(f): Query<FilterForm>) -> Result<Response, PageError> {
+pub async fn csv(
+    State(st): State<AppState>,
+    PageUser(p, _): PageUser,
+    Path(code): Path<String>,
+    Query(f): Query<FilterForm>,
+) -> Result<Response, PageError> {
     let ctx = st.app.project_access(&p, &code, Permission::Read).await?;
     let filter = f.parse()?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
@@ -168,11 +201,24 @@ pub async fn csv(State(st): State<AppState>, PageUser(p, _): PageUser, Path(code
     let code_owned = ctx.project.code.clone();
     tokio::spawn(async move {
         const SLICE: i64 = 1000;
-        let header = ["at", "actor", "action", "artefact_type", "artefact_id", "field", "before", "after", "reason"];
+        let header = [
+            "at",
+            "actor",
+            "action",
+            "artefact_type",
+            "artefact_id",
+            "field",
+            "before",
+            "after",
+            "reason",
+        ];
         let mut offset = 0;
         let mut first = true;
         loop {
-            let page = match app.project_audit(&p, &code_owned, &filter, SLICE, offset).await {
+            let page = match app
+                .project_audit(&p, &code_owned, &filter, SLICE, offset)
+                .await
+            {
                 Ok(page) => page,
                 Err(e) => {
                     let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
@@ -184,13 +230,24 @@ pub async fn csv(State(st): State<AppState>, PageUser(p, _): PageUser, Path(code
             for e in &page.events {
                 let at = e.at.to_rfc3339();
                 let reason = e.reason.clone().unwrap_or_default();
-                let base = [at.as_str(), e.actor.as_str(), e.action.as_str(), e.artefact_type.as_str(), e.artefact_id.as_str()];
+                let base = [
+                    at.as_str(),
+                    e.actor.as_str(),
+                    e.action.as_str(),
+                    e.artefact_type.as_str(),
+                    e.artefact_id.as_str(),
+                ];
                 if e.changes.is_empty() {
                     let _ = w.row(base.iter().copied().chain(["", "", "", reason.as_str()]));
                 }
                 for ch in &e.changes {
                     let (b, a) = (show(&ch.before), show(&ch.after));
-                    let _ = w.row(base.iter().copied().chain([ch.field.as_str(), b.as_str(), a.as_str(), reason.as_str()]));
+                    let _ = w.row(base.iter().copied().chain([
+                        ch.field.as_str(),
+                        b.as_str(),
+                        a.as_str(),
+                        reason.as_str(),
+                    ]));
                 }
             }
             let Ok(buf) = w.finish() else { return };
@@ -207,7 +264,10 @@ pub async fn csv(State(st): State<AppState>, PageUser(p, _): PageUser, Path(code
     let stream = futures_stream(rx);
     let mut res = Body::from_stream(stream).into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     let name = format!("attachment; filename=\"{}-audit.csv\"", ctx.project.code);
     if let Ok(v) = HeaderValue::from_str(&name) {
         h.insert(header::CONTENT_DISPOSITION, v);
@@ -225,7 +285,10 @@ struct ReceiverStream(tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error
 
 impl futures_core::Stream for ReceiverStream {
     type Item = Result<Vec<u8>, std::io::Error>;
-    fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
         self.0.poll_recv(cx)
     }
 }

@@ -1,7 +1,9 @@
 //! Login with password, the second-factor step, and logout.
 
 use super::{render, Layout};
-use crate::auth::{clear_session_cookie, client_info, redirect_with_flash, session_cookie, MaybeCaller};
+use crate::auth::{
+    clear_session_cookie, client_info, redirect_with_flash, session_cookie, MaybeCaller,
+};
 use crate::error::PageError;
 use crate::AppState;
 use askama::Template;
@@ -36,18 +38,29 @@ pub struct NextQuery {
 /// Only local paths are followed after login (no open redirect).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
 
-pub async fn login_page(State(st): State<AppState>, MaybeCaller(c): MaybeCaller, Query(q): Query<NextQuery>) -> Response {
+pub async fn login_page(
+    State(st): State<AppState>,
+    MaybeCaller(c): MaybeCaller,
+    Query(q): Query<NextQuery>,
+) -> Response {
     if c.principal.is_some() {
         return Redirect::to(&safe_next(q.next.as_deref())).into_response();
     }
     let mut l = Layout::new(&st, "Log in", "login");
     l.flash = c.flash;
-    render(&LoginPage { l, email: String::new(), next: safe_next(q.next.as_deref()) }).into_response()
+    render(&LoginPage {
+        l,
+        email: String::new(),
+        next: safe_next(q.next.as_deref()),
+    })
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -66,7 +79,11 @@ pub async fn login_submit(
 ) -> Response {
     let client = client_info(&st, &headers, Some(peer));
     let next = safe_next(f.next.as_deref());
-    match st.app.login(&f.email, &f.password, &client, c.cookie_token.as_deref()).await {
+    match st
+        .app
+        .login(&f.email, &f.password, &client, c.cookie_token.as_deref())
+        .await
+    {
         Ok((session, step)) => {
             let to = match step {
                 NextStep::MfaCode => "/login/mfa".to_owned(),
@@ -74,19 +91,29 @@ pub async fn login_submit(
                 NextStep::Done => next,
             };
             let mut res = Redirect::to(&to).into_response();
-            res.headers_mut().append(header::SET_COOKIE, session_cookie(&st, &session.token));
+            res.headers_mut()
+                .append(header::SET_COOKIE, session_cookie(&st, &session.token));
             res
         }
         Err(e) => {
             let (status, message) = match e {
-                AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "Email or password is incorrect.".to_owned()),
-                AppError::RateLimited { retry_after_secs } => {
-                    (StatusCode::TOO_MANY_REQUESTS, crate::error::rate_limited_message(retry_after_secs))
-                }
+                AppError::Unauthenticated => (
+                    StatusCode::UNAUTHORIZED,
+                    "Email or password is incorrect.".to_owned(),
+                ),
+                AppError::RateLimited { retry_after_secs } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    crate::error::rate_limited_message(retry_after_secs),
+                ),
                 other => return PageError::from(other).into_response(),
             };
             let l = Layout::new(&st, "Log in", "login").with_error(Some(message));
-            let mut res = render(&LoginPage { l, email: f.email.trim().to_owned(), next }).into_response();
+            let mut res = render(&LoginPage {
+                l,
+                email: f.email.trim().to_owned(),
+                next,
+            })
+            .into_response();
             *res.status_mut() = status;
             res
         }
@@ -97,7 +124,10 @@ pub async fn mfa_page(State(st): State<AppState>, MaybeCaller(c): MaybeCaller) -
     if c.pending.is_none() {
         return Redirect::to("/login").into_response();
     }
-    render(&MfaPage { l: Layout::new(&st, "Two-factor authentication", "login") }).into_response()
+    render(&MfaPage {
+        l: Layout::new(&st, "Two-factor authentication", "login"),
+    })
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -119,15 +149,21 @@ pub async fn mfa_submit(
     match st.app.complete_mfa(&pending, &f.code, &client).await {
         Ok((session, factor)) => {
             let mut res = if factor == opensesa_app::accounts::SecondFactor::RecoveryCode {
-                redirect_with_flash(&st, "/account", "You used a recovery code. Generate new codes if you are running low.")
+                redirect_with_flash(
+                    &st,
+                    "/account",
+                    "You used a recovery code. Generate new codes if you are running low.",
+                )
             } else {
                 Redirect::to("/").into_response()
             };
-            res.headers_mut().append(header::SET_COOKIE, session_cookie(&st, &session.token));
+            res.headers_mut()
+                .append(header::SET_COOKIE, session_cookie(&st, &session.token));
             res
         }
         Err(AppError::Validation(errors)) => {
-            let l = Layout::new(&st, "Two-factor authentication", "login").with_error(Some(errors.to_string()));
+            let l = Layout::new(&st, "Two-factor authentication", "login")
+                .with_error(Some(errors.to_string()));
             let mut res = render(&MfaPage { l }).into_response();
             *res.status_mut() = StatusCode::UNAUTHORIZED;
             res
@@ -153,6 +189,7 @@ pub async fn logout(State(st): State<AppState>, MaybeCaller(c): MaybeCaller) -> 
         }
     }
     let mut res = redirect_with_flash(&st, "/login", "You are logged out.");
-    res.headers_mut().append(header::SET_COOKIE, clear_session_cookie(&st));
+    res.headers_mut()
+        .append(header::SET_COOKIE, clear_session_cookie(&st));
     res
 }

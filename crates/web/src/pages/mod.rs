@@ -26,24 +26,39 @@ pub fn router() -> Router<AppState> {
         .route("/projects", get(projects::list).post(projects::create))
         .route("/p/{code}/", get(projects::dashboard))
         .route("/p/{code}", get(projects::dashboard_redirect))
-        .route("/p/{code}/settings", get(projects::settings).post(projects::update))
+        .route(
+            "/p/{code}/settings",
+            get(projects::settings).post(projects::update),
+        )
         .route("/p/{code}/phases", post(projects::add_phase))
         .route("/p/{code}/phases/{id}", post(projects::edit_phase))
         .route("/p/{code}/phases/{id}/delete", post(projects::delete_phase))
         .route("/p/{code}/members", post(projects::set_member))
-        .route("/p/{code}/members/{user}/remove", post(projects::remove_member))
+        .route(
+            "/p/{code}/members/{user}/remove",
+            post(projects::remove_member),
+        )
         .route("/p/{code}/audit", get(audit::page))
         .route("/p/{code}/audit.csv", get(audit::csv))
         .route("/account", get(account::page))
         .route("/account/password", post(account::change_password))
         .route("/account/sessions/{hash}/end", post(account::end_session))
-        .route("/account/logout-everywhere", post(account::logout_everywhere))
+        .route(
+            "/account/logout-everywhere",
+            post(account::logout_everywhere),
+        )
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
-        .route("/account/mfa", get(account::mfa_page).post(account::mfa_begin))
+        .route(
+            "/account/mfa",
+            get(account::mfa_page).post(account::mfa_begin),
+        )
         .route("/account/mfa/confirm", post(account::mfa_confirm))
         .route("/account/mfa/disable", post(account::mfa_disable))
-        .route("/account/mfa/recovery-codes", post(account::mfa_recovery_codes))
+        .route(
+            "/account/mfa/recovery-codes",
+            post(account::mfa_recovery_codes),
+        )
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
         .route("/admin/users/{id}/reset-mfa", post(admin::reset_mfa))
@@ -96,16 +111,34 @@ impl Layout {
         }
     }
 
-    pub fn for_user(st: &AppState, p: &Principal, caller: &Caller, title: impl Into<String>, section: &'static str) -> Self {
+    pub fn for_user(
+        st: &AppState,
+        p: &Principal,
+        caller: &Caller,
+        title: impl Into<String>,
+        section: &'static str,
+    ) -> Self {
         let mut l = Self::new(st, title, section);
-        l.user = Some(NavUser { name: p.user.display_name.clone(), email: p.user.email.to_string(), is_admin: p.user.is_admin });
-        l.csrf = p.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default();
+        l.user = Some(NavUser {
+            name: p.user.display_name.clone(),
+            email: p.user.email.to_string(),
+            is_admin: p.user.is_admin,
+        });
+        l.csrf = p
+            .session
+            .as_ref()
+            .map(|s| s.csrf_token.clone())
+            .unwrap_or_default();
         l.flash = caller.flash.clone();
         l
     }
 
     pub fn in_project(mut self, project: &Project, can_lead: bool) -> Self {
-        self.project = Some(NavProject { code: project.code.clone(), name: project.name.clone(), can_lead });
+        self.project = Some(NavProject {
+            code: project.code.clone(),
+            name: project.name.clone(),
+            can_lead,
+        });
         self
     }
 

@@ -37,8 +37,19 @@ struct ProjectsPage {
 /// `/`: the project remembered in the session, else the project list.
 pub async fn home(State(st): State<AppState>, PageUser(p, _): PageUser) -> PageResult {
     if let Some(id) = p.session.as_ref().and_then(|s| s.project_id) {
-        if let Some(project) = st.app.store.find_project(id).await.map_err(AppError::from)? {
-            if st.app.project_access(&p, &project.code, Permission::Read).await.is_ok() {
+        if let Some(project) = st
+            .app
+            .store
+            .find_project(id)
+            .await
+            .map_err(AppError::from)?
+        {
+            if st
+                .app
+                .project_access(&p, &project.code, Permission::Read)
+                .await
+                .is_ok()
+            {
                 return Ok(Redirect::to(&format!("/p/{}/", project.code)).into_response());
             }
         }
@@ -46,7 +57,12 @@ pub async fn home(State(st): State<AppState>, PageUser(p, _): PageUser) -> PageR
     Ok(Redirect::to("/projects").into_response())
 }
 
-async fn list_page(st: &AppState, p: &opensesa_app::Principal, c: &crate::auth::Caller, error: Option<String>) -> PageResult {
+async fn list_page(
+    st: &AppState,
+    p: &opensesa_app::Principal,
+    c: &crate::auth::Caller,
+    error: Option<String>,
+) -> PageResult {
     let programs = st.app.list_programs().await?;
     let rows = st
         .app
@@ -62,20 +78,34 @@ async fn list_page(st: &AppState, p: &opensesa_app::Principal, c: &crate::auth::
             code: r.project.code,
             name: r.project.name,
             status: r.project.status.as_str(),
-            role: r.role.map_or_else(|| "site admin".to_owned(), |r| r.to_string()),
+            role: r
+                .role
+                .map_or_else(|| "site admin".to_owned(), |r| r.to_string()),
         })
         .collect();
     let l = Layout::for_user(st, p, c, "Projects", "projects").with_error(error);
-    render(&ProjectsPage { l, rows, is_admin: p.is_admin(), programs })
+    render(&ProjectsPage {
+        l,
+        rows,
+        is_admin: p.is_admin(),
+        programs,
+    })
 }
 
 pub async fn list(State(st): State<AppState>, PageUser(p, c): PageUser) -> PageResult {
     list_page(&st, &p, &c, None).await
 }
 
-pub async fn create(State(st): State<AppState>, CsrfForm(PageUser(p, c), input): CsrfForm<ProjectInput>) -> PageResult {
+pub async fn create(
+    State(st): State<AppState>,
+    CsrfForm(PageUser(p, c), input): CsrfForm<ProjectInput>,
+) -> PageResult {
     match st.app.create_project(Some(&p), &input).await {
-        Ok(project) => Ok(redirect_with_flash(&st, &format!("/p/{}/", project.code), "Project created; you are its lead.")),
+        Ok(project) => Ok(redirect_with_flash(
+            &st,
+            &format!("/p/{}/", project.code),
+            "Project created; you are its lead.",
+        )),
         Err(AppError::Validation(e)) => list_page(&st, &p, &c, Some(e.to_string())).await,
         Err(e) => Err(e.into()),
     }
@@ -117,7 +147,11 @@ pub fn event_row(e: &AuditEvent) -> EventRow {
         actor: e.actor.clone(),
         action: e.action.as_str(),
         artefact_type: e.artefact_type.clone(),
-        summary: if fields.is_empty() { String::new() } else { format!("({})", fields.join(", ")) },
+        summary: if fields.is_empty() {
+            String::new()
+        } else {
+            format!("({})", fields.join(", "))
+        },
     }
 }
 
@@ -142,28 +176,46 @@ pub async fn dashboard_redirect(Path(code): Path<String>) -> Response {
     Redirect::permanent(&format!("/p/{}/", code.to_uppercase())).into_response()
 }
 
-pub async fn dashboard(State(st): State<AppState>, PageUser(p, c): PageUser, Path(code): Path<String>) -> PageResult {
+pub async fn dashboard(
+    State(st): State<AppState>,
+    PageUser(p, c): PageUser,
+    Path(code): Path<String>,
+) -> PageResult {
     let ctx = st.app.project_access(&p, &code, Permission::Read).await?;
     if let Some(s) = &p.session {
         st.app.select_project(s, ctx.project.id).await?;
     }
     let (_, phases) = st.app.list_phases(&p, &code).await?;
     let (_, members) = st.app.list_members(&p, &code).await?;
-    let recent = st.app.project_audit(&p, &code, &AuditFilter::default(), 10, 0).await?;
+    let recent = st
+        .app
+        .project_audit(&p, &code, &AuditFilter::default(), 10, 0)
+        .await?;
     let program = match ctx.project.program_id {
-        Some(id) => st.app.list_programs().await?.into_iter().find(|g| g.id == id).map_or_else(|| "—".into(), |g| g.name),
+        Some(id) => st
+            .app
+            .list_programs()
+            .await?
+            .into_iter()
+            .find(|g| g.id == id)
+            .map_or_else(|| "—".into(), |g| g.name),
         None => "—".into(),
     };
     let today = st.app.now().date_naive();
     let current_phase = phases
         .iter()
-        .find(|ph| ph.starts_on.is_some_and(|s| s <= today) && ph.ends_on.is_none_or(|e| e >= today))
+        .find(|ph| {
+            ph.starts_on.is_some_and(|s| s <= today) && ph.ends_on.is_none_or(|e| e >= today)
+        })
         .map_or_else(|| "—".to_owned(), |ph| ph.name.clone());
     let count = |r: Role| members.iter().filter(|m| m.membership.role == r).count();
     let can_lead = ctx.can(Permission::Lead);
     let page = DashboardPage {
-        l: Layout::for_user(&st, &p, &c, ctx.project.name.clone(), "dashboard").in_project(&ctx.project, can_lead),
-        role: ctx.role.map_or_else(|| "site admin".to_owned(), |r| r.to_string()),
+        l: Layout::for_user(&st, &p, &c, ctx.project.name.clone(), "dashboard")
+            .in_project(&ctx.project, can_lead),
+        role: ctx
+            .role
+            .map_or_else(|| "site admin".to_owned(), |r| r.to_string()),
         can_lead,
         member_count: members.len(),
         lead_count: count(Role::Lead),
@@ -204,7 +256,13 @@ struct SettingsPage {
     organisations: Vec<opensesa_domain::portfolio::Organisation>,
 }
 
-async fn settings_page(st: &AppState, p: &opensesa_app::Principal, c: &crate::auth::Caller, code: &str, error: Option<String>) -> PageResult {
+async fn settings_page(
+    st: &AppState,
+    p: &opensesa_app::Principal,
+    c: &crate::auth::Caller,
+    code: &str,
+    error: Option<String>,
+) -> PageResult {
     let (ctx, phases) = st.app.list_phases(p, code).await?;
     let (_, members) = st.app.list_members(p, code).await?;
     let can_lead = ctx.can(Permission::Lead);
@@ -213,7 +271,11 @@ async fn settings_page(st: &AppState, p: &opensesa_app::Principal, c: &crate::au
         .list_programs()
         .await?
         .into_iter()
-        .map(|g| ProgramOption { selected: ctx.project.program_id == Some(g.id), code: g.code, name: g.name })
+        .map(|g| ProgramOption {
+            selected: ctx.project.program_id == Some(g.id),
+            code: g.code,
+            name: g.name,
+        })
         .collect();
     let members = members
         .into_iter()
@@ -225,9 +287,15 @@ async fn settings_page(st: &AppState, p: &opensesa_app::Principal, c: &crate::au
             organisation: m.organisation.map(|o| o.code).unwrap_or_default(),
         })
         .collect();
-    let title = if can_lead { "Project settings" } else { "Phases and members" };
+    let title = if can_lead {
+        "Project settings"
+    } else {
+        "Phases and members"
+    };
     let page = SettingsPage {
-        l: Layout::for_user(st, p, c, title, "settings").in_project(&ctx.project, can_lead).with_error(error),
+        l: Layout::for_user(st, p, c, title, "settings")
+            .in_project(&ctx.project, can_lead)
+            .with_error(error),
         can_lead,
         programs,
         phases: phase_rows(&phases),
@@ -238,32 +306,59 @@ async fn settings_page(st: &AppState, p: &opensesa_app::Principal, c: &crate::au
     render(&page)
 }
 
-pub async fn settings(State(st): State<AppState>, PageUser(p, c): PageUser, Path(code): Path<String>) -> PageResult {
+pub async fn settings(
+    State(st): State<AppState>,
+    PageUser(p, c): PageUser,
+    Path(code): Path<String>,
+) -> PageResult {
     settings_page(&st, &p, &c, &code, None).await
 }
 
 /// Runs a settings change: on success back to settings with a message; on invalid input the
 /// settings page again with the reasons.
-async fn settings_action<T>(st: &AppState, p: &opensesa_app::Principal, c: &crate::auth::Caller, code: &str, result: Result<T, AppError>, ok: &str) -> PageResult {
+async fn settings_action<T>(
+    st: &AppState,
+    p: &opensesa_app::Principal,
+    c: &crate::auth::Caller,
+    code: &str,
+    result: Result<T, AppError>,
+    ok: &str,
+) -> PageResult {
     match result {
-        Ok(_) => Ok(redirect_with_flash(st, &format!("/p/{}/settings", code.to_uppercase()), ok)),
+        Ok(_) => Ok(redirect_with_flash(
+            st,
+            &format!("/p/{}/settings", code.to_uppercase()),
+            ok,
+        )),
         Err(AppError::Validation(e)) => settings_page(st, p, c, code, Some(e.to_string())).await,
         Err(AppError::Conflict(why)) => settings_page(st, p, c, code, Some(why)).await,
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn update(State(st): State<AppState>, Path(code): Path<String>, CsrfForm(PageUser(p, c), input): CsrfForm<ProjectInput>) -> PageResult {
+pub async fn update(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+    CsrfForm(PageUser(p, c), input): CsrfForm<ProjectInput>,
+) -> PageResult {
     let r = st.app.update_project(&p, &code, &input).await;
     if let Ok(project) = &r {
         if !project.code.eq_ignore_ascii_case(&code) {
-            return Ok(redirect_with_flash(&st, &format!("/p/{}/settings", project.code), "Project saved."));
+            return Ok(redirect_with_flash(
+                &st,
+                &format!("/p/{}/settings", project.code),
+                "Project saved.",
+            ));
         }
     }
     settings_action(&st, &p, &c, &code, r, "Project saved.").await
 }
 
-pub async fn add_phase(State(st): State<AppState>, Path(code): Path<String>, CsrfForm(PageUser(p, c), input): CsrfForm<PhaseForm>) -> PageResult {
+pub async fn add_phase(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+    CsrfForm(PageUser(p, c), input): CsrfForm<PhaseForm>,
+) -> PageResult {
     let r = st.app.create_phase(&p, &code, &input.into_input()).await;
     settings_action(&st, &p, &c, &code, r, "Phase added.").await
 }
@@ -282,22 +377,36 @@ impl PhaseForm {
         PhaseInput {
             name: self.name,
             // A non-number here is caught by the ordinal range check (0 is refused).
-            ordinal: self.ordinal.filter(|o| !o.trim().is_empty()).map(|o| o.trim().parse().unwrap_or(0)),
+            ordinal: self
+                .ordinal
+                .filter(|o| !o.trim().is_empty())
+                .map(|o| o.trim().parse().unwrap_or(0)),
             starts_on: self.starts_on,
             ends_on: self.ends_on,
         }
     }
 }
 
-pub async fn edit_phase(State(st): State<AppState>, Path((code, id)): Path<(String, PhaseId)>, CsrfForm(PageUser(p, c), input): CsrfForm<PhaseForm>) -> PageResult {
-    let r = st.app.update_phase(&p, &code, id, &input.into_input()).await;
+pub async fn edit_phase(
+    State(st): State<AppState>,
+    Path((code, id)): Path<(String, PhaseId)>,
+    CsrfForm(PageUser(p, c), input): CsrfForm<PhaseForm>,
+) -> PageResult {
+    let r = st
+        .app
+        .update_phase(&p, &code, id, &input.into_input())
+        .await;
     settings_action(&st, &p, &c, &code, r, "Phase saved.").await
 }
 
 #[derive(Deserialize)]
 pub struct Empty {}
 
-pub async fn delete_phase(State(st): State<AppState>, Path((code, id)): Path<(String, PhaseId)>, CsrfForm(PageUser(p, c), _): CsrfForm<Empty>) -> PageResult {
+pub async fn delete_phase(
+    State(st): State<AppState>,
+    Path((code, id)): Path<(String, PhaseId)>,
+    CsrfForm(PageUser(p, c), _): CsrfForm<Empty>,
+) -> PageResult {
     let r = st.app.delete_phase(&p, &code, id).await;
     settings_action(&st, &p, &c, &code, r, "Phase deleted.").await
 }
@@ -309,12 +418,23 @@ pub struct MemberForm {
     organisation: Option<String>,
 }
 
-pub async fn set_member(State(st): State<AppState>, Path(code): Path<String>, CsrfForm(PageUser(p, c), f): CsrfForm<MemberForm>) -> PageResult {
-    let r = st.app.set_member(&p, &code, &f.email, &f.role, f.organisation.as_deref()).await;
+pub async fn set_member(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+    CsrfForm(PageUser(p, c), f): CsrfForm<MemberForm>,
+) -> PageResult {
+    let r = st
+        .app
+        .set_member(&p, &code, &f.email, &f.role, f.organisation.as_deref())
+        .await;
     settings_action(&st, &p, &c, &code, r, "Member saved.").await
 }
 
-pub async fn remove_member(State(st): State<AppState>, Path((code, user)): Path<(String, UserId)>, CsrfForm(PageUser(p, c), _): CsrfForm<Empty>) -> PageResult {
+pub async fn remove_member(
+    State(st): State<AppState>,
+    Path((code, user)): Path<(String, UserId)>,
+    CsrfForm(PageUser(p, c), _): CsrfForm<Empty>,
+) -> PageResult {
     let r = st.app.remove_member(&p, &code, user).await;
     settings_action(&st, &p, &c, &code, r, "Member removed.").await
 }
