@@ -1,5 +1,6 @@
 //! Use cases of OpenSESA: one module per product area, the authorization policy, audit, and
 //! the ports that the storage adapters implement. Depends on `domain` only.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod accounts;
 pub mod audit;

@@ -2,6 +2,7 @@
 //! is written once with `$n` parameters (which SQLite accepts too) and the `read!`/`write!`
 //! macros expand it for the concrete driver of the pool in use, so there are no `Any`-driver
 //! conversions and no trait objects below the port.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod accounts;
 mod audit;

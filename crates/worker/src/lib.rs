@@ -1,6 +1,7 @@
 //! Background work of OpenSESA. For now the periodic maintenance that keeps authentication
 //! state small (expired sessions, old authentication failures); the job queue and its
 //! handlers join here with the background-jobs capability.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 use opensesa_app::App;
 use std::time::Duration;
