@@ -15,7 +15,7 @@ pg_admin=${BENCH_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
 run() {
   local name=$1 url=$2 port=$3
-  export DATABASE_URL=$url OPENSESA_SECRET_KEY=$key OPENSESA_DATA_DIR=$work/$name OPENSESA_LISTEN=127.0.0.1:$port
+  export OPENSESA_LOG_FORMAT=json DATABASE_URL=$url OPENSESA_SECRET_KEY=$key OPENSESA_DATA_DIR=$work/$name OPENSESA_LISTEN=127.0.0.1:$port
   mkdir -p "$work/$name"
   "$bin" migrate >/dev/null
   "$bin" demo --no-serve >/dev/null
@@ -27,7 +27,7 @@ run() {
   t1=$(date +%s%N)
   local startup_ms=$(( (t1 - t0) / 1000000 ))
   local internal_ms
-  internal_ms=$(grep -o 'startup_ms=[0-9]*' "$work/$name.log" | head -1 | cut -d= -f2)
+  internal_ms=$(grep -o '"startup_ms":[0-9]*' "$work/$name.log" | head -1 | cut -d: -f2 || true)
   local jar=$work/$name.jar
   curl -fs -o /dev/null -c "$jar" -H "Origin: http://127.0.0.1:$port" \
        -d 'email=lead@opensesa.local&password=demo-orbit-lantern-2026' "http://127.0.0.1:$port/login"

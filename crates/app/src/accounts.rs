@@ -310,11 +310,15 @@ impl App {
             None => None,
         };
         let from_cache = cached.is_some();
-        let session = match cached {
-            Some(s) => Some(s),
-            None => self.store.find_session(&hash).await?,
+        let found = match cached {
+            Some(session) => self
+                .store
+                .find_user(session.user_id)
+                .await?
+                .map(|user| (session, user)),
+            None => self.store.find_session_user(&hash).await?,
         };
-        let Some(mut session) = session else {
+        let Some((mut session, user)) = found else {
             return Ok(None);
         };
         let now = self.clock.now();
@@ -322,9 +326,6 @@ impl App {
             self.end_session(&hash).await?;
             return Ok(None);
         }
-        let Some(user) = self.store.find_user(session.user_id).await? else {
-            return Ok(None);
-        };
         if !user.is_active {
             self.end_session(&hash).await?;
             return Ok(None);

@@ -38,7 +38,46 @@ fn conflict_on(field: &'static str, reason: &'static str) -> impl Fn(StoreError)
     }
 }
 
+/// What a project's dashboard shows, gathered after one access check.
+pub struct ProjectOverview {
+    pub ctx: ProjectCtx,
+    pub program: Option<Program>,
+    pub phases: Vec<Phase>,
+    pub members: Vec<MemberRow>,
+    pub recent: Vec<opensesa_domain::audit::AuditEvent>,
+}
+
 impl App {
+    pub async fn project_overview(
+        &self,
+        principal: &Principal,
+        code: &str,
+        recent: i64,
+    ) -> AppResult<ProjectOverview> {
+        let ctx = self
+            .project_access(principal, code, Permission::Read)
+            .await?;
+        let program = match ctx.project.program_id {
+            Some(id) => self.store.find_program(id).await?,
+            None => None,
+        };
+        let phases = self.store.list_phases(ctx.project.id).await?;
+        let members = self.store.list_members(ctx.project.id).await?;
+        let query = crate::ports::AuditQuery {
+            project_id: Some(ctx.project.id),
+            limit: recent,
+            ..Default::default()
+        };
+        let recent = self.store.list_audit(&query).await?;
+        Ok(ProjectOverview {
+            ctx,
+            program,
+            phases,
+            members,
+            recent,
+        })
+    }
+
     /// The access rule: a project the caller is not a member of does not exist for them
     /// (404, never 403, so ids of other projects leak nothing); a member whose role is too
     /// low gets 403.
@@ -49,19 +88,15 @@ impl App {
         needed: Permission,
     ) -> AppResult<ProjectCtx> {
         let code = code.trim().to_uppercase();
-        let project = self
+        let (project, role) = self
             .store
-            .find_project_by_code(&code)
+            .find_project_for_user(&code, principal.user.id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let membership = self
-            .store
-            .find_membership(project.id, principal.user.id)
-            .await?;
-        let ctx = match membership {
-            Some(m) => ProjectCtx {
+        let ctx = match role {
+            Some(role) => ProjectCtx {
                 project,
-                role: Some(m.role),
+                role: Some(role),
             },
             None if principal.is_admin() => ProjectCtx {
                 project,

@@ -7,7 +7,7 @@ use opensesa_domain::access::Role;
 use opensesa_domain::accounts::model::{ApiToken, Session, User};
 use opensesa_domain::accounts::Email;
 use opensesa_domain::audit::{Action, AuditEvent};
-use opensesa_domain::ids::{OrganisationId, PhaseId, ProjectId, TokenId, UserId};
+use opensesa_domain::ids::{OrganisationId, PhaseId, ProgramId, ProjectId, TokenId, UserId};
 use opensesa_domain::portfolio::{Membership, Organisation, Phase, Program, Project};
 use opensesa_domain::revision::Revision;
 
@@ -118,6 +118,8 @@ pub trait AccountStore: Send + Sync {
 
     async fn insert_session(&self, session: &Session) -> StoreResult<()>;
     async fn find_session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
+    /// The session and its user in one round trip (the per-request lookup).
+    async fn find_session_user(&self, id_hash: &str) -> StoreResult<Option<(Session, User)>>;
     async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> StoreResult<()>;
     async fn set_session_project(
         &self,
@@ -167,12 +169,19 @@ pub trait AccountStore: Send + Sync {
 pub trait PortfolioStore: Send + Sync {
     async fn list_programs(&self) -> StoreResult<Vec<Program>>;
     async fn find_program_by_code(&self, code: &str) -> StoreResult<Option<Program>>;
+    async fn find_program(&self, id: ProgramId) -> StoreResult<Option<Program>>;
     async fn insert_program(&self, program: &Program, journal: &Journal) -> StoreResult<()>;
 
     async fn list_projects(&self) -> StoreResult<Vec<Project>>;
     async fn list_projects_for_user(&self, user: UserId) -> StoreResult<Vec<ProjectWithRole>>;
     async fn find_project_by_code(&self, code: &str) -> StoreResult<Option<Project>>;
     async fn find_project(&self, id: ProjectId) -> StoreResult<Option<Project>>;
+    /// A project by code with `user`'s role in it (`None`: not a member), in one round trip.
+    async fn find_project_for_user(
+        &self,
+        code: &str,
+        user: UserId,
+    ) -> StoreResult<Option<(Project, Option<Role>)>>;
     async fn insert_project(&self, project: &Project, journal: &Journal) -> StoreResult<()>;
     /// Saves the project if its stored revision is `project.revision - 1`; `Conflict` when
     /// someone saved in between (optimistic concurrency, no lost write).

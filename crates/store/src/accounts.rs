@@ -1,7 +1,7 @@
 //! Accounts, sessions, authentication limits and API tokens.
 
 use crate::rows::*;
-use crate::{db_err, read, write, write_journal, Db};
+use crate::{db_err, read, transaction, write, Db};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use opensesa_app::ports::{AccountStore, Journal, LimitScope, StoreResult};
@@ -48,8 +48,7 @@ impl AccountStore for Db {
     }
 
     async fn insert_user(&self, u: &User, journal: &Journal) -> StoreResult<()> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
+        transaction!(self, journal, |tx| {
             sqlx::query(&format!("INSERT INTO users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
                 .bind(u.id.0)
                 .bind(u.email.as_str())
@@ -65,14 +64,11 @@ impl AccountStore for Db {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)
         })
     }
 
     async fn update_user(&self, u: &User, journal: &Journal) -> StoreResult<()> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
+        transaction!(self, journal, |tx| {
             let done = sqlx::query(
                 "UPDATE users SET email = $2, display_name = $3, password_hash = $4, is_admin = $5, is_active = $6, \
                  totp_secret = $7, totp_enabled_at = $8, totp_last_step = $9, updated_at = $10 WHERE id = $1",
@@ -93,8 +89,6 @@ impl AccountStore for Db {
             if done.rows_affected() == 0 {
                 return Err(opensesa_app::ports::StoreError::NotFound);
             }
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)
         })
     }
 
@@ -104,8 +98,7 @@ impl AccountStore for Db {
         hashes: &[String],
         journal: &Journal,
     ) -> StoreResult<()> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
+        transaction!(self, journal, |tx| {
             sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
                 .bind(user.0)
                 .execute(&mut *tx)
@@ -119,8 +112,6 @@ impl AccountStore for Db {
                     .await
                     .map_err(db_err)?;
             }
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)
         })
     }
 
@@ -199,6 +190,21 @@ impl AccountStore for Db {
             .await
             .map_err(db_err))?;
         row.map(Session::try_from).transpose()
+    }
+
+    async fn find_session_user(&self, id_hash: &str) -> StoreResult<Option<(Session, User)>> {
+        let sql = format!(
+            "SELECT s.id_hash AS s_id_hash, s.stage AS s_stage, s.csrf_token AS s_csrf_token, s.project_id AS s_project_id, \
+             s.ip AS s_ip, s.user_agent AS s_user_agent, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, \
+             s.expires_at AS s_expires_at, {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+            USER_COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        let row: Option<SessionUserRow> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(id_hash)
+            .fetch_optional(p)
+            .await
+            .map_err(db_err))?;
+        row.map(SessionUserRow::split).transpose()
     }
 
     async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> StoreResult<()> {
@@ -344,8 +350,7 @@ impl AccountStore for Db {
     }
 
     async fn insert_token(&self, t: &ApiToken, journal: &Journal) -> StoreResult<()> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
+        transaction!(self, journal, |tx| {
             sqlx::query(&format!(
                 "INSERT INTO api_tokens ({TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             ))
@@ -360,8 +365,6 @@ impl AccountStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)
         })
     }
 
@@ -394,8 +397,7 @@ impl AccountStore for Db {
         at: DateTime<Utc>,
         journal: &Journal,
     ) -> StoreResult<bool> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
+        transaction!(self, journal, |tx| {
             let done = sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
                 .bind(id.0)
                 .bind(user.0)
@@ -404,11 +406,10 @@ impl AccountStore for Db {
                 .await
                 .map_err(db_err)?;
             if done.rows_affected() == 0 {
+                // Nothing to revoke: no event either (the early return rolls back).
                 return Ok(false);
             }
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)?;
-            Ok(true)
+            true
         })
     }
 

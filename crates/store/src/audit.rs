@@ -1,7 +1,7 @@
 //! The audit trail and revisions (append-only; triggers refuse updates and deletes).
 
 use crate::rows::*;
-use crate::{db_err, read, write, write_journal, Db};
+use crate::{db_err, read, transaction, Db};
 use async_trait::async_trait;
 use opensesa_app::ports::{AuditQuery, AuditStore, Journal, StoreResult};
 use opensesa_domain::audit::AuditEvent;
@@ -29,11 +29,7 @@ fn actor_pattern(q: &AuditQuery) -> Option<String> {
 #[async_trait]
 impl AuditStore for Db {
     async fn append_journal(&self, journal: &Journal) -> StoreResult<()> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)
-        })
+        transaction!(self, journal, |tx| {})
     }
 
     async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {

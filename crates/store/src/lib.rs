@@ -90,7 +90,22 @@ macro_rules! write_journal {
     }};
 }
 
-pub(crate) use {read, write, write_journal};
+/// Runs `$body` in one write transaction with `$tx` bound to it, writes the journal in the
+/// same transaction and commits. An early `return Err(..)` in the body rolls everything back.
+macro_rules! transaction {
+    ($db:expr, $journal:expr, |$tx:ident| $body:block) => {
+        $crate::write!($db, |p| {
+            let mut $tx = p.begin().await.map_err($crate::db_err)?;
+            #[allow(clippy::let_unit_value)]
+            let out = $body;
+            $crate::write_journal!($tx, $journal);
+            $tx.commit().await.map_err($crate::db_err)?;
+            Ok(out)
+        })
+    };
+}
+
+pub(crate) use {read, transaction, write, write_journal};
 
 /// Maps a driver error to the port's error: uniqueness and foreign-key refusals become
 /// `Conflict` naming the constraint; everything else is a backend failure.

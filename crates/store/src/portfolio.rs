@@ -1,14 +1,13 @@
 //! Programs, projects, phases, organisations and memberships.
 
 use crate::rows::*;
-use crate::{db_err, read, write, write_journal, Db};
+use crate::{db_err, read, transaction, Db};
 use async_trait::async_trait;
 use opensesa_app::ports::{
     Journal, MemberRow, PortfolioStore, ProjectWithRole, StoreError, StoreResult,
 };
 use opensesa_domain::access::Role;
-use opensesa_domain::accounts::model::User;
-use opensesa_domain::ids::{OrganisationId, PhaseId, ProjectId, UserId};
+use opensesa_domain::ids::{OrganisationId, PhaseId, ProgramId, ProjectId, UserId};
 use opensesa_domain::portfolio::{Membership, Organisation, Phase, Program, Project};
 
 #[async_trait]
@@ -32,9 +31,18 @@ impl PortfolioStore for Db {
         Ok(row.map(Program::from))
     }
 
+    async fn find_program(&self, id: ProgramId) -> StoreResult<Option<Program>> {
+        let sql = format!("SELECT {PROGRAM_COLS} FROM programs WHERE id = $1");
+        let row: Option<ProgramRow> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(id.0)
+            .fetch_optional(p)
+            .await
+            .map_err(db_err))?;
+        Ok(row.map(Program::from))
+    }
+
     async fn insert_program(&self, g: &Program, journal: &Journal) -> StoreResult<()> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
+        transaction!(self, journal, |tx| {
             sqlx::query(&format!(
                 "INSERT INTO programs ({PROGRAM_COLS}) VALUES ($1, $2, $3, $4, $5)"
             ))
@@ -46,8 +54,6 @@ impl PortfolioStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)
         })
     }
 
@@ -99,6 +105,40 @@ impl PortfolioStore for Db {
         row.map(Project::try_from).transpose()
     }
 
+    async fn find_project_for_user(
+        &self,
+        code: &str,
+        user: UserId,
+    ) -> StoreResult<Option<(Project, Option<Role>)>> {
+        let sql = format!(
+            "SELECT {}, m.role AS member_role FROM projects p \
+             LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = $2 WHERE p.code = $1",
+            PROJECT_COLS
+                .split(", ")
+                .map(|c| format!("p.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            project: ProjectRow,
+            member_role: Option<String>,
+        }
+        let row: Option<Row> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(code)
+            .bind(user.0)
+            .fetch_optional(p)
+            .await
+            .map_err(db_err))?;
+        let Some(row) = row else { return Ok(None) };
+        let role = match row.member_role {
+            Some(r) => Some(Role::parse(&r).map_err(|e| StoreError::Backend(e.into()))?),
+            None => None,
+        };
+        Ok(Some((Project::try_from(row.project)?, role)))
+    }
+
     async fn find_project(&self, id: ProjectId) -> StoreResult<Option<Project>> {
         let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1");
         let row: Option<ProjectRow> = read!(self, |p| sqlx::query_as(&sql)
@@ -110,8 +150,7 @@ impl PortfolioStore for Db {
     }
 
     async fn insert_project(&self, g: &Project, journal: &Journal) -> StoreResult<()> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
+        transaction!(self, journal, |tx| {
             sqlx::query(&format!(
                 "INSERT INTO projects ({PROJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
             ))
@@ -127,14 +166,11 @@ impl PortfolioStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)
         })
     }
 
     async fn update_project(&self, g: &Project, journal: &Journal) -> StoreResult<()> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
+        transaction!(self, journal, |tx| {
             let done = sqlx::query(
                 "UPDATE projects SET code = $2, name = $3, description = $4, program_id = $5, status = $6, revision = $7, \
                  updated_at = $8 WHERE id = $1 AND revision = $7 - 1",
@@ -155,8 +191,6 @@ impl PortfolioStore for Db {
                     "the project was changed by someone else; reload and retry".into(),
                 ));
             }
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)
         })
     }
 
@@ -182,8 +216,7 @@ impl PortfolioStore for Db {
     }
 
     async fn insert_phase(&self, f: &Phase, journal: &Journal) -> StoreResult<()> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
+        transaction!(self, journal, |tx| {
             sqlx::query(&format!(
                 "INSERT INTO phases ({PHASE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
             ))
@@ -197,14 +230,11 @@ impl PortfolioStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)
         })
     }
 
     async fn update_phase(&self, f: &Phase, journal: &Journal) -> StoreResult<()> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
+        transaction!(self, journal, |tx| {
             let done = sqlx::query(
                 "UPDATE phases SET ordinal = $3, name = $4, starts_on = $5, ends_on = $6, revision = $7 \
                  WHERE project_id = $1 AND id = $2 AND revision = $7 - 1",
@@ -224,8 +254,6 @@ impl PortfolioStore for Db {
                     "the phase was changed by someone else; reload and retry".into(),
                 ));
             }
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)
         })
     }
 
@@ -235,8 +263,7 @@ impl PortfolioStore for Db {
         id: PhaseId,
         journal: &Journal,
     ) -> StoreResult<()> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
+        transaction!(self, journal, |tx| {
             let done = sqlx::query("DELETE FROM phases WHERE project_id = $1 AND id = $2")
                 .bind(project.0)
                 .bind(id.0)
@@ -246,8 +273,6 @@ impl PortfolioStore for Db {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)
         })
     }
 
@@ -281,8 +306,7 @@ impl PortfolioStore for Db {
     }
 
     async fn insert_organisation(&self, o: &Organisation, journal: &Journal) -> StoreResult<()> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
+        transaction!(self, journal, |tx| {
             sqlx::query(&format!(
                 "INSERT INTO organisations ({ORG_COLS}) VALUES ($1, $2, $3, $4)"
             ))
@@ -293,52 +317,24 @@ impl PortfolioStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)
         })
     }
 
     async fn list_members(&self, project: ProjectId) -> StoreResult<Vec<MemberRow>> {
-        let sql = format!("SELECT {MEMBERSHIP_COLS} FROM memberships WHERE project_id = $1");
-        let rows: Vec<MembershipRow> = read!(self, |p| sqlx::query_as(&sql)
-            .bind(project.0)
-            .fetch_all(p)
-            .await
-            .map_err(db_err))?;
-        let memberships: Vec<Membership> = convert(rows)?;
-        let users_sql =
-            format!(
-            "SELECT {} FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.project_id = $1",
+        let sql = format!(
+            "SELECT {}, m.project_id AS m_project_id, m.role AS m_role, m.organisation_id AS m_organisation_id, \
+             m.created_at AS m_created_at, o.code AS o_code, o.name AS o_name, o.created_at AS o_created_at \
+             FROM memberships m JOIN users u ON u.id = m.user_id LEFT JOIN organisations o ON o.id = m.organisation_id \
+             WHERE m.project_id = $1",
             USER_COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
         );
-        let users: Vec<UserRow> = read!(self, |p| sqlx::query_as(&users_sql)
+        let rows: Vec<MemberJoinRow> = read!(self, |p| sqlx::query_as(&sql)
             .bind(project.0)
             .fetch_all(p)
             .await
             .map_err(db_err))?;
-        let users: std::collections::HashMap<UserId, User> = users
-            .into_iter()
-            .map(User::from)
-            .map(|u| (u.id, u))
-            .collect();
-        let orgs: std::collections::HashMap<OrganisationId, Organisation> = self
-            .list_organisations()
-            .await?
-            .into_iter()
-            .map(|o| (o.id, o))
-            .collect();
-        let mut out: Vec<MemberRow> = memberships
-            .into_iter()
-            .filter_map(|m| {
-                let user = users.get(&m.user_id)?.clone();
-                let organisation = m.organisation_id.and_then(|o| orgs.get(&o).cloned());
-                Some(MemberRow {
-                    membership: m,
-                    user,
-                    organisation,
-                })
-            })
-            .collect();
+        let mut out: Vec<MemberRow> = convert(rows)?;
+        // Leads first, then by email.
         out.sort_by(|a, b| {
             b.membership
                 .role
@@ -366,8 +362,7 @@ impl PortfolioStore for Db {
     }
 
     async fn upsert_membership(&self, m: &Membership, journal: &Journal) -> StoreResult<()> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
+        transaction!(self, journal, |tx| {
             sqlx::query(&format!(
                 "INSERT INTO memberships ({MEMBERSHIP_COLS}) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role, organisation_id = excluded.organisation_id"
@@ -380,8 +375,6 @@ impl PortfolioStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)
         })
     }
 
@@ -391,8 +384,7 @@ impl PortfolioStore for Db {
         user: UserId,
         journal: &Journal,
     ) -> StoreResult<()> {
-        write!(self, |p| {
-            let mut tx = p.begin().await.map_err(db_err)?;
+        transaction!(self, journal, |tx| {
             let done =
                 sqlx::query("DELETE FROM memberships WHERE project_id = $1 AND user_id = $2")
                     .bind(project.0)
@@ -403,8 +395,6 @@ impl PortfolioStore for Db {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
-            write_journal!(tx, journal);
-            tx.commit().await.map_err(db_err)
         })
     }
 }

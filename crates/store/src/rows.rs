@@ -316,3 +316,80 @@ impl From<RevisionRow> for Revision {
 pub fn convert<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> Result<Vec<T>, StoreError> {
     rows.into_iter().map(T::try_from).collect()
 }
+
+/// A session joined with its user; session columns carry an `s_` prefix.
+#[derive(sqlx::FromRow)]
+pub struct SessionUserRow {
+    s_id_hash: String,
+    s_stage: String,
+    s_csrf_token: String,
+    s_project_id: Option<Uuid>,
+    s_ip: String,
+    s_user_agent: String,
+    s_created_at: DateTime<Utc>,
+    s_last_seen_at: DateTime<Utc>,
+    s_expires_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+impl SessionUserRow {
+    pub fn split(self) -> Result<(Session, User), StoreError> {
+        let user = User::from(self.user);
+        let session = Session {
+            stage: SessionStage::parse(&self.s_stage)
+                .ok_or_else(|| corrupt("session stage", &self.s_stage))?,
+            id_hash: self.s_id_hash,
+            user_id: user.id,
+            csrf_token: self.s_csrf_token,
+            project_id: self.s_project_id.map(ProjectId),
+            ip: self.s_ip,
+            user_agent: self.s_user_agent,
+            created_at: self.s_created_at,
+            last_seen_at: self.s_last_seen_at,
+            expires_at: self.s_expires_at,
+        };
+        Ok((session, user))
+    }
+}
+
+/// A membership joined with its user and organisation.
+#[derive(sqlx::FromRow)]
+pub struct MemberJoinRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    m_project_id: Uuid,
+    m_role: String,
+    m_organisation_id: Option<Uuid>,
+    m_created_at: DateTime<Utc>,
+    o_code: Option<String>,
+    o_name: Option<String>,
+    o_created_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<MemberJoinRow> for opensesa_app::ports::MemberRow {
+    type Error = StoreError;
+    fn try_from(r: MemberJoinRow) -> Result<Self, StoreError> {
+        let user = User::from(r.user);
+        let organisation = match (r.m_organisation_id, r.o_code, r.o_name, r.o_created_at) {
+            (Some(id), Some(code), Some(name), Some(created_at)) => Some(Organisation {
+                id: OrganisationId(id),
+                code,
+                name,
+                created_at,
+            }),
+            _ => None,
+        };
+        Ok(Self {
+            membership: Membership {
+                role: Role::parse(&r.m_role).map_err(|_| corrupt("role", &r.m_role))?,
+                project_id: ProjectId(r.m_project_id),
+                user_id: user.id,
+                organisation_id: r.m_organisation_id.map(OrganisationId),
+                created_at: r.m_created_at,
+            },
+            user,
+            organisation,
+        })
+    }
+}

@@ -7,7 +7,6 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use opensesa_app::audit::AuditFilter;
 use opensesa_app::AppError;
 use opensesa_domain::access::{Permission, Role};
 use opensesa_domain::audit::AuditEvent;
@@ -181,26 +180,13 @@ pub async fn dashboard(
     PageUser(p, c): PageUser,
     Path(code): Path<String>,
 ) -> PageResult {
-    let ctx = st.app.project_access(&p, &code, Permission::Read).await?;
+    let overview = st.app.project_overview(&p, &code, 10).await?;
+    let ctx = overview.ctx;
     if let Some(s) = &p.session {
         st.app.select_project(s, ctx.project.id).await?;
     }
-    let (_, phases) = st.app.list_phases(&p, &code).await?;
-    let (_, members) = st.app.list_members(&p, &code).await?;
-    let recent = st
-        .app
-        .project_audit(&p, &code, &AuditFilter::default(), 10, 0)
-        .await?;
-    let program = match ctx.project.program_id {
-        Some(id) => st
-            .app
-            .list_programs()
-            .await?
-            .into_iter()
-            .find(|g| g.id == id)
-            .map_or_else(|| "—".into(), |g| g.name),
-        None => "—".into(),
-    };
+    let (phases, members) = (overview.phases, overview.members);
+    let program = overview.program.map_or_else(|| "—".into(), |g| g.name);
     let today = st.app.now().date_naive();
     let current_phase = phases
         .iter()
@@ -224,7 +210,7 @@ pub async fn dashboard(
         current_phase,
         program,
         phases: phase_rows(&phases),
-        events: recent.events.iter().map(event_row).collect(),
+        events: overview.recent.iter().map(event_row).collect(),
         project: ctx.project,
     };
     render(&page)
