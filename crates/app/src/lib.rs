@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod jobs;
 pub mod portfolio;
 pub mod ports;
 pub mod principal;

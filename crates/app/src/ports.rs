@@ -7,9 +7,12 @@ use opensesa_domain::access::Role;
 use opensesa_domain::accounts::model::{ApiToken, Session, User};
 use opensesa_domain::accounts::Email;
 use opensesa_domain::audit::{Action, AuditEvent};
+use opensesa_domain::ids::JobId;
 use opensesa_domain::ids::{OrganisationId, PhaseId, ProgramId, ProjectId, TokenId, UserId};
+use opensesa_domain::jobs::{Heartbeat, Job, JobState, NewJob};
 use opensesa_domain::portfolio::{Membership, Organisation, Phase, Program, Project};
 use opensesa_domain::revision::Revision;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -24,23 +27,30 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The audit events and revisions that a mutation writes in the same transaction as its data.
+/// The audit events, revisions and jobs that a mutation writes in the same transaction as its
+/// data: no change without its trail, and no job for a change that rolled back.
 #[derive(Debug, Default, Clone)]
 pub struct Journal {
     pub events: Vec<AuditEvent>,
     pub revisions: Vec<Revision>,
+    pub jobs: Vec<NewJob>,
 }
 
 impl Journal {
     pub fn event(event: AuditEvent) -> Self {
         Self {
             events: vec![event],
-            revisions: Vec::new(),
+            ..Self::default()
         }
     }
 
     pub fn with_revision(mut self, revision: Revision) -> Self {
         self.revisions.push(revision);
+        self
+    }
+
+    pub fn with_job(mut self, job: NewJob) -> Self {
+        self.jobs.push(job);
         self
     }
 }
@@ -259,9 +269,115 @@ pub trait HealthStore: Send + Sync {
     fn backend_name(&self) -> &'static str;
 }
 
+/// Per queue: jobs ready now, scheduled for later, running, dead, and the oldest ready one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueStats {
+    pub queue: String,
+    pub ready: i64,
+    pub scheduled: i64,
+    pub running: i64,
+    pub dead: i64,
+    pub oldest_ready: Option<DateTime<Utc>>,
+}
+
+/// The job queue. Enqueueing is part of `Journal` (same transaction as the data change);
+/// `enqueue` is for jobs that belong to no other write.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Inserts the job unless a pending job has the same deduplication key; true if inserted.
+    async fn enqueue(&self, job: &NewJob, journal: &Journal) -> StoreResult<bool>;
+    /// Takes the next ready job of `queues` (priority, then age) for `worker`, with a lease.
+    /// Concurrent claimers never get the same job.
+    async fn claim_job(
+        &self,
+        worker: &str,
+        queues: &[String],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>>;
+    /// Extends the lease while `worker` still holds the job; false when it lost it.
+    async fn extend_lease(
+        &self,
+        id: JobId,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    async fn report_progress(
+        &self,
+        id: JobId,
+        worker: &str,
+        percent: i64,
+        message: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    async fn finish_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        result: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Records a failure: pending again at `retry_at`, or dead when `retry_at` is `None`.
+    async fn fail_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Puts the running jobs of `worker` back in the queue (a clean shutdown); the attempt
+    /// they were on is not counted.
+    async fn release_jobs(&self, worker: &str, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Jobs whose lease expired (their worker died) become pending again, or dead when they
+    /// used every attempt.
+    async fn reap_expired_leases(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+    async fn find_job(&self, id: JobId) -> StoreResult<Option<Job>>;
+    /// Newest first.
+    async fn list_jobs(
+        &self,
+        states: &[JobState],
+        failed_only: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<Job>>;
+    async fn queue_stats(&self, now: DateTime<Utc>) -> StoreResult<Vec<QueueStats>>;
+    /// A dead job back to pending with a fresh set of attempts.
+    async fn retry_job(
+        &self,
+        id: JobId,
+        now: DateTime<Utc>,
+        journal: &Journal,
+    ) -> StoreResult<bool>;
+    async fn discard_job(
+        &self,
+        id: JobId,
+        now: DateTime<Utc>,
+        journal: &Journal,
+    ) -> StoreResult<bool>;
+    async fn delete_finished_jobs(
+        &self,
+        succeeded_before: DateTime<Utc>,
+        failed_before: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// Enqueues `job` if the periodic `kind` has not been scheduled for `period` yet (by any
+    /// worker); atomic, so several workers enqueue it once.
+    async fn schedule_period(&self, kind: &str, period: i64, job: &NewJob) -> StoreResult<bool>;
+    async fn upsert_heartbeat(&self, heartbeat: &Heartbeat) -> StoreResult<()>;
+    async fn list_heartbeats(&self) -> StoreResult<Vec<Heartbeat>>;
+    async fn delete_heartbeats(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+}
+
 /// Everything the app needs from its database.
-pub trait Store: AccountStore + PortfolioStore + AuditStore + HealthStore {}
-impl<T: AccountStore + PortfolioStore + AuditStore + HealthStore> Store for T {}
+pub trait Store: AccountStore + PortfolioStore + AuditStore + HealthStore + JobStore {}
+impl<T: AccountStore + PortfolioStore + AuditStore + HealthStore + JobStore> Store for T {}
+
+/// Wake-ups for workers when jobs are enqueued (PostgreSQL NOTIFY, Redis, in-process). A
+/// worker also polls, so a lost wake-up only delays a job.
+#[async_trait]
+pub trait JobWakeups: Send + Sync {
+    /// Returns when a job may be ready, or after `max`.
+    async fn wait(&self, max: Duration);
+}
 
 /// An optional cache of sessions shared by app replicas (Redis). The database stays the
 /// source of truth: a cache failure only costs a database read.

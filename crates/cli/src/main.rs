@@ -26,9 +26,33 @@ enum Command {
         /// Address to listen on (default: OPENSESA_LISTEN, else 127.0.0.1:8000).
         #[arg(long)]
         bind: Option<String>,
-        /// Do not run the background maintenance inside this process.
-        #[arg(long)]
+        /// Do not run a job worker inside this process (the embedded mode runs one by default).
+        #[arg(long, conflicts_with = "worker")]
         no_worker: bool,
+        /// Run a job worker inside this process also with PostgreSQL.
+        #[arg(long)]
+        worker: bool,
+    },
+    /// Run background jobs until SIGTERM or Ctrl-C, then finish or release running jobs.
+    Worker {
+        /// Queues to take jobs from, comma-separated (default: all).
+        #[arg(long, value_delimiter = ',')]
+        queues: Option<Vec<String>>,
+        /// Jobs run at the same time.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// Seconds a claimed job stays this worker's without an extension.
+        #[arg(long, default_value_t = 60)]
+        lease_secs: i64,
+        /// Seconds running jobs get to finish after SIGTERM before they are released.
+        #[arg(long, default_value_t = 25)]
+        grace_secs: u64,
+        /// Longest wait (ms) between looks at the queue when no notification comes.
+        #[arg(long, default_value_t = 2000)]
+        poll_ms: u64,
+        /// Do not enqueue the periodic maintenance jobs from this worker.
+        #[arg(long)]
+        no_periodic: bool,
     },
     /// Apply pending schema migrations.
     Migrate {
@@ -105,10 +129,47 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = load_settings()?;
     runtime::init_logging(settings.log_format);
     match cli.command {
-        Command::Serve { bind, no_worker } => {
+        Command::Serve {
+            bind,
+            no_worker,
+            worker,
+        } => {
             let db = runtime::open_db(&settings).await?;
             runtime::ensure_schema(&settings, &db).await?;
-            serve(&settings, db, bind, no_worker).await?;
+            let in_process = !no_worker && (worker || settings.is_embedded());
+            serve(&settings, db, bind, in_process).await?;
+        }
+        Command::Worker {
+            queues,
+            concurrency,
+            lease_secs,
+            grace_secs,
+            poll_ms,
+            no_periodic,
+        } => {
+            let db = runtime::open_db(&settings).await?;
+            runtime::ensure_schema(&settings, &db).await?;
+            let app = runtime::build_app(&settings, db.clone())?;
+            let mut opts = opensesa_worker::WorkerOptions {
+                concurrency: concurrency.clamp(1, 256),
+                lease: chrono::Duration::seconds(lease_secs.clamp(1, 3600)),
+                grace: Duration::from_secs(grace_secs),
+                poll: Duration::from_millis(poll_ms.clamp(10, 60_000)),
+                periodic: !no_periodic,
+                ..Default::default()
+            };
+            if let Some(q) = queues.filter(|q| !q.is_empty()) {
+                opts.queues = q;
+            }
+            let worker = runtime::build_worker(&settings, app, &db, opts).await?;
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let run = tokio::spawn(worker.run(stop_rx));
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+            run.await
+                .map_err(|e| anyhow::anyhow!("worker task: {e}"))?
+                .map_err(|e| anyhow::anyhow!("worker: {e}"))?;
+            db.close().await;
         }
         Command::Migrate { plan } => migrate(&settings, plan).await?,
         Command::Showmigrations => showmigrations(&settings).await?,
@@ -143,7 +204,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!("  password: {password}   (demo accounts: never use them in production)");
             if !no_serve {
-                serve(&settings, db, bind, false).await?;
+                serve(&settings, db, bind, true).await?;
             }
         }
         Command::Healthcheck { .. } => unreachable!("handled above"),
@@ -174,18 +235,18 @@ async fn serve(
     settings: &Settings,
     db: opensesa_store::Db,
     bind: Option<String>,
-    no_worker: bool,
+    in_process_worker: bool,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let state = runtime::build_state(settings, db.clone())?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = (!no_worker).then(|| {
-        tokio::spawn(opensesa_worker::run_maintenance(
-            state.app.clone(),
-            Duration::from_secs(300),
-            stop_rx,
-        ))
-    });
+    let worker = if in_process_worker {
+        let opts = opensesa_worker::WorkerOptions::default();
+        let w = runtime::build_worker(settings, state.app.clone(), &db, opts).await?;
+        Some(tokio::spawn(w.run(stop_rx)))
+    } else {
+        None
+    };
     let addr = bind.unwrap_or_else(|| settings.listen.clone());
     let server = opensesa_web::Server::bind(&addr, state)
         .await
@@ -194,6 +255,8 @@ async fn serve(
         addr = %server.local_addr()?,
         backend = if settings.is_embedded() { "sqlite" } else { "postgresql" },
         redis = settings.redis_url.is_some(),
+        worker = in_process_worker,
+        worker = in_process_worker,
         startup_ms = started.elapsed().as_millis() as u64,
         version = env!("CARGO_PKG_VERSION"),
         "OpenSESA is serving"

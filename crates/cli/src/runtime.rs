@@ -85,6 +85,7 @@ pub fn build_state(settings: &Settings, db: Db) -> anyhow::Result<AppState> {
     Ok(AppState::new(
         build_app(settings, db)?,
         web_config(settings),
+        settings.data_dir.clone(),
     ))
 }
 
@@ -117,4 +118,26 @@ pub async fn ensure_schema(settings: &Settings, db: &Db) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A worker on the settings' database, with wake-ups from the database (NOTIFY / in-process).
+pub async fn build_worker(
+    settings: &Settings,
+    app: opensesa_app::App,
+    db: &Db,
+    opts: opensesa_worker::WorkerOptions,
+) -> anyhow::Result<opensesa_worker::Worker> {
+    let wakeups = opensesa_store::jobs::wakeups(db)
+        .await
+        .context("cannot listen for job notifications")?;
+    let opts = opensesa_worker::WorkerOptions {
+        data_dir: settings.data_dir.clone(),
+        ..opts
+    };
+    Ok(opensesa_worker::Worker::new(
+        app,
+        opensesa_worker::Registry::standard(),
+        opts,
+        Some(wakeups),
+    ))
 }

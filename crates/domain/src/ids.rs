@@ -45,5 +45,6 @@ id_type!(
     OrganisationId,
     TokenId,
     EventId,
-    RevisionId
+    RevisionId,
+    JobId
 );

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod error;
 pub mod ids;
+pub mod jobs;
 pub mod portfolio;
 pub mod revision;
 

@@ -7,6 +7,7 @@
 mod accounts;
 mod audit;
 mod health;
+pub mod jobs;
 pub mod migrate;
 mod portfolio;
 pub mod redis_cache;
@@ -24,7 +25,12 @@ use std::time::Duration;
 /// writer at a time) or PostgreSQL.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+        /// Wakes the in-process worker after a commit that enqueued jobs.
+        wake: std::sync::Arc<tokio::sync::Notify>,
+    },
     Postgres(PgPool),
 }
 
@@ -87,7 +93,37 @@ macro_rules! write_journal {
             .await
             .map_err($crate::db_err)?;
         }
+        for j in &$journal.jobs {
+            $crate::insert_job!($tx, j);
+        }
     }};
+}
+
+/// Inserts a pending job unless a pending job has its deduplication key; evaluates to the
+/// number of rows inserted.
+macro_rules! insert_job {
+    ($tx:expr, $j:expr) => {
+        sqlx::query(
+            "INSERT INTO jobs (id, queue, kind, payload, priority, state, attempts, max_attempts, run_after, dedup_key, \
+             project_id, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT DO NOTHING",
+        )
+        .bind($j.id.0)
+        .bind(&$j.queue)
+        .bind(&$j.kind)
+        .bind(sqlx::types::Json(&$j.payload))
+        .bind($j.priority)
+        .bind($j.max_attempts)
+        .bind($j.run_after)
+        .bind(&$j.dedup_key)
+        .bind($j.project_id.map(|i| i.0))
+        .bind($j.created_by.map(|i| i.0))
+        .bind($j.created_at)
+        .execute(&mut *$tx)
+        .await
+        .map_err($crate::db_err)?
+        .rows_affected()
+    };
 }
 
 /// Runs `$body` in one write transaction with `$tx` bound to it, writes the journal in the
@@ -100,12 +136,13 @@ macro_rules! transaction {
             let out = $body;
             $crate::write_journal!($tx, $journal);
             $tx.commit().await.map_err($crate::db_err)?;
+            $crate::jobs::after_commit($db, $journal);
             Ok(out)
         })
     };
 }
 
-pub(crate) use {read, transaction, write, write_journal};
+pub(crate) use {insert_job, read, transaction, write, write_journal};
 
 /// Maps a driver error to the port's error: uniqueness and foreign-key refusals become
 /// `Conflict` naming the constraint; everything else is a backend failure.
@@ -175,7 +212,11 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(base.read_only(true))
                 .await?;
-            Ok(Db::Sqlite { read, write })
+            Ok(Db::Sqlite {
+                read,
+                write,
+                wake: Default::default(),
+            })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut o = PgConnectOptions::from_str(url)?.application_name("opensesa");
             if let Some(schema) = &opts.pg_schema {
@@ -198,7 +239,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { read, write } => {
+            Db::Sqlite { read, write, .. } => {
                 read.close().await;
                 write.close().await;
             }

@@ -61,7 +61,10 @@ macro_rules! migration {
 }
 
 /// Every migration this binary knows, in order.
-pub const MIGRATIONS: &[Migration] = &[migration!(1, "0001", "foundation")];
+pub const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001", "foundation"),
+    migration!(2, "0002", "jobs"),
+];
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)

@@ -171,6 +171,8 @@ pub struct TestApp {
     pub app: App,
     pub clock: Arc<ManualClock>,
     pub tdb: TestDb,
+    /// The data directory (job output).
+    pub data_dir: PathBuf,
     /// The key prefix of this app's Redis session cache entries.
     pub redis_prefix: String,
     server: tokio::task::JoinHandle<()>,
@@ -179,6 +181,7 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
     }
 }
 
@@ -200,9 +203,15 @@ impl TestApp {
             None => None,
         };
         let app = App::new(Arc::new(tdb.db.clone()), cache, clock.clone(), settings).unwrap();
-        let server = Server::bind("127.0.0.1:0", AppState::new(app.clone(), opts.web.clone()))
-            .await
-            .unwrap();
+        let data_dir =
+            std::env::temp_dir().join(format!("opensesa-data-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let server = Server::bind(
+            "127.0.0.1:0",
+            AppState::new(app.clone(), opts.web.clone(), data_dir.clone()),
+        )
+        .await
+        .unwrap();
         let addr = server.local_addr().unwrap();
         let handle = tokio::spawn(async move {
             let _ = server.run(std::future::pending()).await;
@@ -212,9 +221,22 @@ impl TestApp {
             app,
             clock,
             tdb,
+            data_dir,
             redis_prefix,
             server: handle,
         }
+    }
+
+    /// A worker on this app's database that the test drives (`run_once`, `drain`), with the
+    /// product's handlers plus `extra`.
+    pub fn worker(&self, registry: opensesa_worker::Registry) -> opensesa_worker::Worker {
+        let opts = opensesa_worker::WorkerOptions {
+            data_dir: self.data_dir.clone(),
+            periodic: false,
+            retry_base: chrono::Duration::seconds(1),
+            ..Default::default()
+        };
+        opensesa_worker::Worker::new(self.app.clone(), registry, opts, None)
     }
 
     /// A new browser with its own cookie jar.

@@ -55,14 +55,17 @@ pub struct AppState {
     pub app: App,
     pub web: Arc<WebConfig>,
     pub assets: Arc<assets::Assets>,
+    /// Where job output (exports) is read from.
+    pub data_dir: Arc<std::path::PathBuf>,
 }
 
 impl AppState {
-    pub fn new(app: App, web: WebConfig) -> Self {
+    pub fn new(app: App, web: WebConfig, data_dir: std::path::PathBuf) -> Self {
         Self {
             app,
             web: Arc::new(web),
             assets: Arc::new(assets::Assets::embedded()),
+            data_dir: Arc::new(data_dir),
         }
     }
 }

@@ -26,3 +26,25 @@ document.addEventListener("change", (event) => {
     el.form.requestSubmit();
   }
 });
+(() => {
+  // A job page follows its job live; when it finishes, the page reloads to show the outcome.
+  const box = document.getElementById("job");
+  if (!box || box.getAttribute("data-finished") === "true") return;
+  const url = box.getAttribute("data-job-url");
+  const tick = () => {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((r) => r.json())
+      .then((job) => {
+        document.getElementById("job-state").textContent = job.state;
+        if (job.progress !== null) document.getElementById("job-progress").value = job.progress;
+        document.getElementById("job-message").textContent = job.progress_message || "";
+        if (["succeeded", "dead", "discarded"].includes(job.state)) {
+          window.location.reload();
+        } else {
+          setTimeout(tick, 1000);
+        }
+      })
+      .catch(() => setTimeout(tick, 3000));
+  };
+  setTimeout(tick, 1000);
+})();

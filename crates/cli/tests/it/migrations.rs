@@ -17,8 +17,8 @@ async fn exec(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
 async fn migrations_apply_once_and_refuse_a_newer_database(b: Backend) {
     let t = TestDb::empty(b).await;
     let st = migrate::status(&t.db).await.unwrap();
-    assert_eq!(st.pending, vec![1]);
-    assert_eq!(migrate::run(&t.db).await.unwrap(), vec![1]);
+    assert_eq!(st.pending, vec![1, 2]);
+    assert_eq!(migrate::run(&t.db).await.unwrap(), vec![1, 2]);
     assert!(
         migrate::run(&t.db).await.unwrap().is_empty(),
         "a second run applies nothing"
@@ -40,27 +40,29 @@ async fn migrations_apply_once_and_refuse_a_newer_database(b: Backend) {
 async fn a_failing_migration_changes_nothing(b: Backend) {
     let t = TestDb::migrated(b).await;
     let broken = "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);";
-    let list = [
-        Migration {
-            version: 1,
-            name: "foundation",
-            sqlite: migrate::MIGRATIONS[0].sqlite,
-            postgres: migrate::MIGRATIONS[0].postgres,
-        },
-        Migration {
-            version: 2,
-            name: "broken_on_purpose",
-            sqlite: broken,
-            postgres: broken,
-        },
-    ];
+    let mut list: Vec<Migration> = migrate::MIGRATIONS
+        .iter()
+        .map(|m| Migration {
+            version: m.version,
+            name: m.name,
+            sqlite: m.sqlite,
+            postgres: m.postgres,
+        })
+        .collect();
+    let next = migrate::latest_version() + 1;
+    list.push(Migration {
+        version: next,
+        name: "broken_on_purpose",
+        sqlite: broken,
+        postgres: broken,
+    });
     match migrate::run_list(&t.db, &list).await {
         Err(MigrateError::Failed {
             version,
             name,
             cause,
         }) => {
-            assert_eq!((version, name.as_str()), (2, "broken_on_purpose"));
+            assert_eq!((version, name.as_str()), (next, "broken_on_purpose"));
             assert!(cause.contains("no_such_table"), "{cause}");
         }
         other => panic!("expected a failure, got {other:?}"),
@@ -70,14 +72,20 @@ async fn a_failing_migration_changes_nothing(b: Backend) {
         .unwrap_err()
         .to_string();
     assert!(
-        msg.contains("migration 2 (broken_on_purpose) failed and was rolled back"),
+        msg.contains(&format!("migration {next} (broken_on_purpose) failed and was rolled back")),
         "{msg}"
     );
     assert!(
         exec(&t.db, "SELECT * FROM half_done").await.is_err(),
         "the half-applied table must not exist"
     );
-    assert_eq!(migrate::status(&t.db).await.unwrap().applied, vec![1]);
+    assert_eq!(
+        migrate::status(&t.db).await.unwrap().applied,
+        migrate::MIGRATIONS
+            .iter()
+            .map(|m| m.version)
+            .collect::<Vec<_>>()
+    );
 }
 
 fn bin(

@@ -3,6 +3,7 @@
 //! `/api/v1/openapi.json` is generated from the code and cannot miss a route.
 
 mod portfolio;
+pub mod system;
 
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::AppState;
@@ -23,7 +24,7 @@ use utoipa_axum::routes;
         Errors share one shape: `{\"error\": {\"code\", \"message\", \"details\"}}`."),
     modifiers(&Security),
     components(schemas(ErrorBody, ErrorDetail)),
-    tags((name = "account"), (name = "portfolio"), (name = "projects"), (name = "audit"))
+    tags((name = "account"), (name = "portfolio"), (name = "projects"), (name = "audit"), (name = "system"))
 )]
 struct ApiDoc;
 
@@ -58,7 +59,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio::update_phase, portfolio::delete_phase))
         .routes(routes!(portfolio::list_members, portfolio::set_member))
         .routes(routes!(portfolio::remove_member))
-        .routes(routes!(portfolio::list_audit));
+        .routes(routes!(portfolio::list_audit))
+        .routes(routes!(system::ping_job))
+        .routes(routes!(system::get_job))
+        .routes(routes!(system::retry_job))
+        .routes(routes!(system::discard_job))
+        .routes(routes!(system::status));
     let doc = api.get_openapi().clone();
     api.route(
         "/api/v1/openapi.json",

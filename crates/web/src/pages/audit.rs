@@ -281,7 +281,7 @@ fn futures_stream(
     ReceiverStream(rx)
 }
 
-struct ReceiverStream(tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>);
+pub struct ReceiverStream(pub tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>);
 
 impl futures_core::Stream for ReceiverStream {
     type Item = Result<Vec<u8>, std::io::Error>;

@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod audit;
+mod jobs;
 mod login;
 mod projects;
 mod statics;
@@ -65,6 +66,12 @@ pub fn router() -> Router<AppState> {
         .route("/admin/portfolio", get(admin::portfolio))
         .route("/admin/programs", post(admin::create_program))
         .route("/admin/organisations", post(admin::create_organisation))
+        .route("/p/{code}/audit/export", post(jobs::start_audit_export))
+        .route("/jobs/{id}", get(jobs::page))
+        .route("/jobs/{id}/download", get(jobs::download))
+        .route("/admin/status", get(jobs::status))
+        .route("/admin/jobs/{id}/retry", post(jobs::retry))
+        .route("/admin/jobs/{id}/discard", post(jobs::discard))
         .route("/static/{*path}", get(statics::serve))
 }
 

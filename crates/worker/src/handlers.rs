@@ -1,0 +1,266 @@
+//! The job handlers: what each kind of job does.
+
+use crate::{Handler, JobCtx, JobFailure};
+use async_trait::async_trait;
+use opensesa_app::jobs::{
+    AuditExport, AuditExportPayload, JobKind, Ping, PingPayload, PruneHeartbeats, PruneJobs,
+    PruneSessions,
+};
+use opensesa_app::ports::AuditQuery;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+
+/// Parses and validates a payload as its kind requires; a bad payload never succeeds, so it
+/// fails permanently.
+fn payload<K: JobKind>(raw: &Value) -> Result<K::Payload, JobFailure> {
+    let p: K::Payload = serde_json::from_value(raw.clone())
+        .map_err(|e| JobFailure::permanent(format!("payload: {e}")))?;
+    K::validate(&p).map_err(|e| JobFailure::permanent(format!("payload: {e}")))?;
+    Ok(p)
+}
+
+pub struct PingHandler;
+
+#[async_trait]
+impl Handler for PingHandler {
+    fn kind(&self) -> &'static str {
+        Ping::KIND
+    }
+    fn max_attempts(&self) -> i64 {
+        Ping::MAX_ATTEMPTS
+    }
+    async fn run(&self, ctx: &JobCtx) -> Result<Value, JobFailure> {
+        let p: PingPayload = payload::<Ping>(&ctx.job.payload)?;
+        if p.delay_ms > 0 {
+            ctx.progress(0, "waiting").await;
+            tokio::time::sleep(std::time::Duration::from_millis(p.delay_ms)).await;
+        }
+        Ok(json!({ "pong": true, "worker": ctx.worker_id, "attempt": ctx.job.attempts }))
+    }
+}
+
+pub struct PruneSessionsHandler;
+
+#[async_trait]
+impl Handler for PruneSessionsHandler {
+    fn kind(&self) -> &'static str {
+        PruneSessions::KIND
+    }
+    fn max_attempts(&self) -> i64 {
+        PruneSessions::MAX_ATTEMPTS
+    }
+    async fn run(&self, ctx: &JobCtx) -> Result<Value, JobFailure> {
+        let (sessions, failures) = ctx
+            .app
+            .prune_auth_state()
+            .await
+            .map_err(JobFailure::retry)?;
+        Ok(json!({ "sessions_deleted": sessions, "auth_failures_deleted": failures }))
+    }
+}
+
+pub struct PruneJobsHandler;
+
+#[async_trait]
+impl Handler for PruneJobsHandler {
+    fn kind(&self) -> &'static str {
+        PruneJobs::KIND
+    }
+    fn max_attempts(&self) -> i64 {
+        PruneJobs::MAX_ATTEMPTS
+    }
+    async fn run(&self, ctx: &JobCtx) -> Result<Value, JobFailure> {
+        let now = ctx.app.now();
+        // Succeeded jobs go after a week; dead and discarded ones are kept a month for review.
+        let n = ctx
+            .app
+            .store
+            .delete_finished_jobs(
+                now - chrono::Duration::days(7),
+                now - chrono::Duration::days(30),
+            )
+            .await
+            .map_err(JobFailure::retry)?;
+        Ok(json!({ "jobs_deleted": n }))
+    }
+}
+
+pub struct PruneHeartbeatsHandler;
+
+#[async_trait]
+impl Handler for PruneHeartbeatsHandler {
+    fn kind(&self) -> &'static str {
+        PruneHeartbeats::KIND
+    }
+    fn max_attempts(&self) -> i64 {
+        PruneHeartbeats::MAX_ATTEMPTS
+    }
+    async fn run(&self, ctx: &JobCtx) -> Result<Value, JobFailure> {
+        let n = ctx
+            .app
+            .store
+            .delete_heartbeats(ctx.app.now() - chrono::Duration::days(1))
+            .await
+            .map_err(JobFailure::retry)?;
+        Ok(json!({ "heartbeats_deleted": n }))
+    }
+}
+
+/// Writes the filtered audit trail of a project to `exports/<job id>.csv` in the data
+/// directory, a slice at a time (bounded memory), reporting progress; the file appears under
+/// its final name only when complete.
+pub struct AuditExportHandler;
+
+#[async_trait]
+impl Handler for AuditExportHandler {
+    fn kind(&self) -> &'static str {
+        AuditExport::KIND
+    }
+    fn max_attempts(&self) -> i64 {
+        AuditExport::MAX_ATTEMPTS
+    }
+    async fn run(&self, ctx: &JobCtx) -> Result<Value, JobFailure> {
+        let p: AuditExportPayload = payload::<AuditExport>(&ctx.job.payload)?;
+        let filter = p
+            .filter()
+            .map_err(|e| JobFailure::permanent(e.to_string()))?;
+        let project = ctx
+            .app
+            .store
+            .find_project_by_code(&p.project_code)
+            .await
+            .map_err(JobFailure::retry)?
+            .ok_or_else(|| {
+                JobFailure::permanent(format!("project {} no longer exists", p.project_code))
+            })?;
+        let mut query = AuditQuery {
+            project_id: Some(project.id),
+            actor: filter.actor,
+            action: filter.action,
+            artefact_type: filter.artefact_type,
+            from: filter.from,
+            to: filter.to,
+            limit: 1000,
+            offset: 0,
+        };
+        let total = ctx
+            .app
+            .store
+            .count_audit(&query)
+            .await
+            .map_err(JobFailure::retry)?;
+        let dir = ctx.data_dir.join("exports");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| JobFailure::retry(format!("cannot create {}: {e}", dir.display())))?;
+        let name = format!("{}.csv", ctx.job.id);
+        let tmp = dir.join(format!("{name}.part"));
+        let file = std::fs::File::create(&tmp)
+            .map_err(|e| JobFailure::retry(format!("cannot write {}: {e}", tmp.display())))?;
+        let header = [
+            "at",
+            "actor",
+            "action",
+            "artefact_type",
+            "artefact_id",
+            "field",
+            "before",
+            "after",
+            "reason",
+        ];
+        let sink = HashingWriter {
+            inner: std::io::BufWriter::new(file),
+            hasher: Sha256::new(),
+            bytes: 0,
+        };
+        let mut w = opensesa_interchange::csv_export::CsvWriter::new(sink, &header)
+            .map_err(|e| JobFailure::retry(e.to_string()))?;
+        let mut rows = 0u64;
+        let show = |v: &Value| match v {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        loop {
+            let events = ctx
+                .app
+                .store
+                .list_audit(&query)
+                .await
+                .map_err(JobFailure::retry)?;
+            for e in &events {
+                let at = e.at.to_rfc3339();
+                let reason = e.reason.clone().unwrap_or_default();
+                let base = [
+                    at.as_str(),
+                    e.actor.as_str(),
+                    e.action.as_str(),
+                    e.artefact_type.as_str(),
+                    e.artefact_id.as_str(),
+                ];
+                if e.changes.is_empty() {
+                    w.row(base.iter().copied().chain(["", "", "", reason.as_str()]))
+                        .map_err(|e| JobFailure::retry(e.to_string()))?;
+                    rows += 1;
+                }
+                for ch in &e.changes {
+                    let (b, a) = (show(&ch.before), show(&ch.after));
+                    w.row(base.iter().copied().chain([
+                        ch.field.as_str(),
+                        b.as_str(),
+                        a.as_str(),
+                        reason.as_str(),
+                    ]))
+                    .map_err(|e| JobFailure::retry(e.to_string()))?;
+                    rows += 1;
+                }
+            }
+            query.offset += events.len() as i64;
+            let pct = if total == 0 {
+                100
+            } else {
+                query.offset * 100 / total
+            };
+            ctx.progress(pct, &format!("{} of {} events", query.offset, total))
+                .await;
+            if (events.len() as i64) < query.limit {
+                break;
+            }
+        }
+        let mut out = w.finish().map_err(|e| JobFailure::retry(e.to_string()))?;
+        out.inner
+            .flush()
+            .map_err(|e| JobFailure::retry(e.to_string()))?;
+        let bytes = out.bytes;
+        let sha256: String = out
+            .hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        std::fs::rename(&tmp, dir.join(&name)).map_err(|e| JobFailure::retry(e.to_string()))?;
+        Ok(
+            json!({ "file": format!("exports/{name}"), "rows": rows, "events": total, "bytes": bytes, "sha256": sha256 }),
+        )
+    }
+}
+
+/// Counts and hashes what passes through, so the checksum needs no second read of the file.
+struct HashingWriter<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
