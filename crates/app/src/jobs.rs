@@ -201,7 +201,11 @@ impl App {
 
     /// Enqueues a job that belongs to no other write. Returns false when deduplicated.
     pub async fn enqueue(&self, job: &NewJob) -> AppResult<bool> {
-        Ok(self.store.enqueue(job, &Journal::default()).await?)
+        let inserted = self.store.enqueue(job, &Journal::default()).await?;
+        if inserted {
+            self.jobs_enqueued(&job.queue).await;
+        }
+        Ok(inserted)
     }
 
     /// The round-trip check: a no-op job whose id the caller polls.
@@ -253,6 +257,7 @@ impl App {
             .change("kind", serde_json::Value::Null, AuditExport::KIND.into())
             .build();
         self.store.enqueue(&job, &Journal::event(event)).await?;
+        self.jobs_enqueued(&job.queue).await;
         Ok(job.id)
     }
 

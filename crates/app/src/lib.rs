@@ -111,6 +111,8 @@ pub struct App {
     pub cache: Option<Arc<dyn SessionCache>>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<AppSettings>,
+    /// Cross-process job wake-ups (Redis), when configured.
+    pub job_notifier: Option<Arc<dyn ports::JobNotifier>>,
     secrets: Arc<crypto::SecretBox>,
     /// A real Argon2id hash verified when an email is unknown, so that the answer takes as
     /// long as for a wrong password (no account enumeration by timing).
@@ -133,6 +135,19 @@ impl App {
             clock,
             settings: Arc::new(settings),
             dummy_hash: Arc::new(dummy_hash),
+            job_notifier: None,
         })
+    }
+
+    pub fn with_job_notifier(mut self, notifier: Arc<dyn ports::JobNotifier>) -> Self {
+        self.job_notifier = Some(notifier);
+        self
+    }
+
+    /// After a commit that enqueued jobs of `queue`.
+    pub async fn jobs_enqueued(&self, queue: &str) {
+        if let Some(n) = &self.job_notifier {
+            n.jobs_enqueued(queue).await;
+        }
     }
 }

@@ -392,3 +392,10 @@ pub trait SessionCache: Send + Sync {
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 }
+
+/// Tells workers in other processes that jobs were enqueued (Redis pub/sub). Best effort:
+/// workers poll as well, so a lost message only delays a job.
+#[async_trait]
+pub trait JobNotifier: Send + Sync {
+    async fn jobs_enqueued(&self, queue: &str);
+}

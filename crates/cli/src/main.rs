@@ -53,6 +53,9 @@ enum Command {
         /// Do not enqueue the periodic maintenance jobs from this worker.
         #[arg(long)]
         no_periodic: bool,
+        /// Milliseconds between heartbeats (also how often expired leases are requeued).
+        #[arg(long, default_value_t = 5000)]
+        heartbeat_ms: u64,
     },
     /// Apply pending schema migrations.
     Migrate {
@@ -146,6 +149,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             grace_secs,
             poll_ms,
             no_periodic,
+            heartbeat_ms,
         } => {
             let db = runtime::open_db(&settings).await?;
             runtime::ensure_schema(&settings, &db).await?;
@@ -156,6 +160,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 grace: Duration::from_secs(grace_secs),
                 poll: Duration::from_millis(poll_ms.clamp(10, 60_000)),
                 periodic: !no_periodic,
+                heartbeat: Duration::from_millis(heartbeat_ms.clamp(100, 60_000)),
                 ..Default::default()
             };
             if let Some(q) = queues.filter(|q| !q.is_empty()) {

@@ -72,13 +72,21 @@ pub fn build_app(settings: &Settings, db: Db) -> anyhow::Result<App> {
         )),
         None => None,
     };
-    App::new(
+    let app = App::new(
         Arc::new(db),
         cache,
         Arc::new(SystemClock),
         app_settings(settings),
     )
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // With Redis, enqueueing also wakes workers in other processes.
+    Ok(match &settings.redis_url {
+        Some(url) => app.with_job_notifier(opensesa_store::redis_bus::RedisJobBus::new(
+            url,
+            "opensesa:",
+        )?),
+        None => app,
+    })
 }
 
 pub fn build_state(settings: &Settings, db: Db) -> anyhow::Result<AppState> {
@@ -127,9 +135,14 @@ pub async fn build_worker(
     db: &Db,
     opts: opensesa_worker::WorkerOptions,
 ) -> anyhow::Result<opensesa_worker::Worker> {
-    let wakeups = opensesa_store::jobs::wakeups(db)
+    let mut wakeups = opensesa_store::jobs::wakeups(db)
         .await
         .context("cannot listen for job notifications")?;
+    if let Some(url) = &settings.redis_url {
+        let bus = opensesa_store::redis_bus::RedisJobBus::new(url, "opensesa:")?;
+        bus.start_listening();
+        wakeups = Arc::new(opensesa_store::redis_bus::EitherWakeups(wakeups, bus));
+    }
     let opts = opensesa_worker::WorkerOptions {
         data_dir: settings.data_dir.clone(),
         ..opts

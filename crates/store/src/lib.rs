@@ -10,6 +10,7 @@ mod health;
 pub mod jobs;
 pub mod migrate;
 mod portfolio;
+pub mod redis_bus;
 pub mod redis_cache;
 mod rows;
 

@@ -22,6 +22,8 @@ mod auth;
 mod browser;
 mod config;
 mod health;
+mod jobs;
+mod jobs_processes;
 mod mfa;
 mod migrations;
 mod redis_sessions;

@@ -72,7 +72,9 @@ async fn a_failing_migration_changes_nothing(b: Backend) {
         .unwrap_err()
         .to_string();
     assert!(
-        msg.contains(&format!("migration {next} (broken_on_purpose) failed and was rolled back")),
+        msg.contains(&format!(
+            "migration {next} (broken_on_purpose) failed and was rolled back"
+        )),
         "{msg}"
     );
     assert!(

@@ -54,6 +54,25 @@ async fn redis_down_loses_nothing(b: Backend) {
     assert_eq!(body["checks"]["database"]["ok"], true);
     br.submit("/account", "/logout", &[]).await;
     assert_eq!(br.get("/projects").await.status(), 303);
+    // The runtime status says the broker is down.
+    t.user("root@example.org", true).await;
+    let token = t.token("root@example.org").await;
+    let (status, s) = br
+        .api(reqwest::Method::GET, "/api/v1/system/status", &token, None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            s["redis"]["configured"].as_bool(),
+            s["redis"]["ok"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    let admin = t.logged_in("root@example.org").await;
+    assert!(admin
+        .get_text("/admin/status")
+        .await
+        .contains("down: Redis"));
 }
 
 both!(
