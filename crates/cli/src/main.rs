@@ -56,6 +56,9 @@ enum Command {
         /// Milliseconds between heartbeats (also how often expired leases are requeued).
         #[arg(long, default_value_t = 5000)]
         heartbeat_ms: u64,
+        /// Ignore wake-ups (NOTIFY, Redis) and only poll; for measuring and diagnosing.
+        #[arg(long)]
+        poll_only: bool,
     },
     /// Apply pending schema migrations.
     Migrate {
@@ -150,6 +153,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             poll_ms,
             no_periodic,
             heartbeat_ms,
+            poll_only,
         } => {
             let db = runtime::open_db(&settings).await?;
             runtime::ensure_schema(&settings, &db).await?;
@@ -166,7 +170,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(q) = queues.filter(|q| !q.is_empty()) {
                 opts.queues = q;
             }
-            let worker = runtime::build_worker(&settings, app, &db, opts).await?;
+            let worker = if poll_only {
+                opensesa_worker::Worker::new(
+                    app,
+                    opensesa_worker::Registry::standard(),
+                    opensesa_worker::WorkerOptions {
+                        data_dir: settings.data_dir.clone(),
+                        ..opts
+                    },
+                    None,
+                )
+            } else {
+                runtime::build_worker(&settings, app, &db, opts).await?
+            };
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let run = tokio::spawn(worker.run(stop_rx));
             shutdown_signal().await;
