@@ -24,8 +24,9 @@ CREATE TABLE jobs (
     finished_at TEXT,
     updated_at TEXT NOT NULL
 );
--- Ready jobs in claim order; finished jobs by age for cleanup.
-CREATE INDEX jobs_ready ON jobs (state, queue, run_after, priority);
+-- Pending jobs in claim order (priority, then age): a claim walks this index and stops at the
+-- first ready, unlocked job of its queues instead of sorting the backlog.
+CREATE INDEX jobs_claim ON jobs (priority DESC, run_after, id) WHERE state = 'pending';
 CREATE INDEX jobs_lease ON jobs (state, lease_until);
 CREATE INDEX jobs_finished ON jobs (state, finished_at);
 -- At most one pending job per deduplication key.
