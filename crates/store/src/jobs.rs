@@ -170,41 +170,44 @@ impl JobStore for Db {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<Job>> {
+        // One queue at a time, in the worker's order: each claim is an index walk that stops
+        // at the first ready job (see the jobs_claim index).
         let set = "state = 'running', locked_by = $1, lease_until = $2, attempts = attempts + 1, \
                    started_at = COALESCE(started_at, $3), updated_at = $3, progress = NULL, progress_message = NULL";
-        let row: Option<JobRow> = match self {
-            Db::Sqlite { write, .. } => {
-                let sql = format!(
-                    "UPDATE jobs SET {set} WHERE id = (SELECT id FROM jobs WHERE state = 'pending' AND run_after <= $3 \
-                     AND queue IN (SELECT value FROM json_each($4)) ORDER BY priority DESC, run_after, id LIMIT 1) RETURNING {JOB_COLS}"
-                );
-                let queues =
-                    serde_json::to_string(queues).map_err(|e| StoreError::Backend(e.into()))?;
-                sqlx::query_as(&sql)
-                    .bind(worker)
-                    .bind(lease_until)
-                    .bind(now)
-                    .bind(queues)
-                    .fetch_optional(write)
-                    .await
-                    .map_err(db_err)?
+        let pick =
+            "SELECT id FROM jobs WHERE state = 'pending' AND queue = $4 AND run_after <= $3 \
+                    ORDER BY priority DESC, run_after, id LIMIT 1";
+        for queue in queues {
+            let row: Option<JobRow> = match self {
+                Db::Sqlite { write, .. } => {
+                    let sql =
+                        format!("UPDATE jobs SET {set} WHERE id = ({pick}) RETURNING {JOB_COLS}");
+                    sqlx::query_as(&sql)
+                        .bind(worker)
+                        .bind(lease_until)
+                        .bind(now)
+                        .bind(queue)
+                        .fetch_optional(write)
+                        .await
+                        .map_err(db_err)?
+                }
+                Db::Postgres(p) => {
+                    let sql = format!("UPDATE jobs SET {set} WHERE id = ({pick} FOR UPDATE SKIP LOCKED) RETURNING {JOB_COLS}");
+                    sqlx::query_as(&sql)
+                        .bind(worker)
+                        .bind(lease_until)
+                        .bind(now)
+                        .bind(queue)
+                        .fetch_optional(p)
+                        .await
+                        .map_err(db_err)?
+                }
+            };
+            if let Some(row) = row {
+                return Job::try_from(row).map(Some);
             }
-            Db::Postgres(p) => {
-                let sql = format!(
-                    "UPDATE jobs SET {set} WHERE id = (SELECT id FROM jobs WHERE state = 'pending' AND run_after <= $3 \
-                     AND queue = ANY($4) ORDER BY priority DESC, run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING {JOB_COLS}"
-                );
-                sqlx::query_as(&sql)
-                    .bind(worker)
-                    .bind(lease_until)
-                    .bind(now)
-                    .bind(queues)
-                    .fetch_optional(p)
-                    .await
-                    .map_err(db_err)?
-            }
-        };
-        row.map(Job::try_from).transpose()
+        }
+        Ok(None)
     }
 
     async fn extend_lease(

@@ -24,9 +24,10 @@ CREATE TABLE jobs (
     finished_at TEXT,
     updated_at TEXT NOT NULL
 );
--- Pending jobs in claim order (priority, then age): a claim walks this index and stops at the
--- first ready, unlocked job of its queues instead of sorting the backlog.
-CREATE INDEX jobs_claim ON jobs (priority DESC, run_after, id) WHERE state = 'pending';
+-- Pending jobs of a queue in claim order (priority, then age): a claim walks this index and
+-- stops at the first ready, unlocked job instead of sorting the backlog (with an equality on
+-- the queue the planner keeps to it even before the table has statistics).
+CREATE INDEX jobs_claim ON jobs (queue, priority DESC, run_after, id) WHERE state = 'pending';
 CREATE INDEX jobs_lease ON jobs (state, lease_until);
 CREATE INDEX jobs_finished ON jobs (state, finished_at);
 -- At most one pending job per deduplication key.
