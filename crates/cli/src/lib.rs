@@ -1,6 +1,8 @@
 //! The `opensesa` binary's library: configuration, wiring of the ports to their adapters,
 //! the demo data, and the subcommands' work, so tests can drive the same code.
 
+pub mod checks;
+pub mod collectstatic;
 pub mod config;
 pub mod demo;
 pub mod runtime;

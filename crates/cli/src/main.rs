@@ -19,6 +19,12 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web application, the JSON API and the health endpoints.
@@ -92,6 +98,26 @@ enum Command {
         #[arg(long)]
         bind: Option<String>,
     },
+    /// Configuration and environment checks; exit 1 on any error.
+    Check {
+        /// Also the production checks (security settings, static files, demo accounts).
+        #[arg(long)]
+        deploy: bool,
+        /// Warnings count as errors.
+        #[arg(long)]
+        strict: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Write the static assets (content-hashed) and their manifest to OPENSESA_STATIC_ROOT.
+    Collectstatic {
+        /// Never prompt (for scripts and the deploy runbook).
+        #[arg(long)]
+        noinput: bool,
+        /// Remove files in the static root that are not part of this release first.
+        #[arg(long)]
+        clear: bool,
+    },
     /// Exit 0 when the server's /healthz answers (for container health checks).
     Healthcheck {
         /// Default: http://<OPENSESA_LISTEN>/healthz
@@ -135,6 +161,47 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = load_settings()?;
     runtime::init_logging(settings.log_format);
     match cli.command {
+        Command::Check {
+            deploy,
+            strict,
+            format,
+        } => {
+            let findings =
+                opensesa::checks::run(&settings, opensesa::checks::Options { deploy, strict })
+                    .await;
+            match format {
+                Format::Text => print!("{}", opensesa::checks::render_text(&findings)),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::json!({ "ok": !opensesa::checks::failed(&findings), "findings": findings })
+                ),
+            }
+            if opensesa::checks::failed(&findings) {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Collectstatic { noinput, clear } => {
+            let root = &settings.static_root;
+            if clear && !noinput {
+                let answer = prompt(&format!(
+                    "Remove files in {} that are not part of this release? [y/N]",
+                    root.display()
+                ))?;
+                if !matches!(answer.as_str(), "y" | "Y" | "yes") {
+                    println!("Nothing done.");
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+            let c = opensesa::collectstatic::collect(root, clear)?;
+            println!(
+                "{} static files written, {} unchanged, {} removed, manifest {} in {}",
+                c.written,
+                c.unchanged,
+                c.removed,
+                opensesa::collectstatic::MANIFEST,
+                root.display()
+            );
+        }
         Command::Serve {
             bind,
             no_worker,

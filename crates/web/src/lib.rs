@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use auth::SESSION_COOKIE_PLAIN;
+pub use security::host_allowed;
 
 /// What the HTTP layer needs from the configuration.
 #[derive(Debug, Clone)]

@@ -21,6 +21,7 @@ mod audit;
 mod auth;
 mod browser;
 mod config;
+mod deploy;
 mod health;
 mod jobs;
 mod jobs_processes;
