@@ -65,6 +65,9 @@ impl Drop for Env {
     }
 }
 
+/// Changed variables, the check that must fire, its level.
+type Case = (&'static [(&'static str, &'static str)], &'static str, Level);
+
 async fn deploy(s: &Settings) -> Vec<Finding> {
     checks::run(
         s,
@@ -88,7 +91,7 @@ async fn each_deploy_check_fires_on_a_bad_configuration_only(b: Backend) {
         "a good configuration has findings: {good:?}"
     );
 
-    let cases: &[(&[(&str, &str)], &str, Level)] = &[
+    let cases: &[Case] = &[
         (
             &[("OPENSESA_DEBUG", "true")],
             "security.debug",
