@@ -1,6 +1,7 @@
 //! The `opensesa` binary's library: configuration, wiring of the ports to their adapters,
 //! the demo data, and the subcommands' work, so tests can drive the same code.
 
+pub mod backup;
 pub mod checks;
 pub mod collectstatic;
 pub mod config;

@@ -71,6 +71,9 @@ enum Command {
         /// List what would be applied, change nothing.
         #[arg(long)]
         plan: bool,
+        /// Do not take the verified backup that otherwise precedes pending migrations.
+        #[arg(long)]
+        no_backup: bool,
     },
     /// List migrations: applied [X] or pending [ ].
     Showmigrations,
@@ -108,6 +111,21 @@ enum Command {
         strict: bool,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Back up the database (and uploaded files) into one verified-able archive.
+    Backup {
+        /// Default: <data dir>/backups/opensesa-<time>.tar.gz
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Restore the archive into a scratch database and compare rows and checksums.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Restore a backup into an empty database (or, with --force, replace its content).
+    Restore {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        force: bool,
     },
     /// Write the static assets (content-hashed) and their manifest to OPENSESA_STATIC_ROOT.
     Collectstatic {
@@ -179,6 +197,37 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if opensesa::checks::failed(&findings) {
                 return Ok(ExitCode::FAILURE);
             }
+        }
+        Command::Backup { out, verify } => {
+            let db = runtime::open_db(&settings).await?;
+            let path = out.unwrap_or_else(|| opensesa::backup::default_path(&settings.data_dir));
+            let started = std::time::Instant::now();
+            let b = opensesa::backup::backup(&db, &settings.data_dir, &path).await?;
+            db.close().await;
+            let rows: u64 = b.manifest["tables"]
+                .as_object()
+                .map_or(0, |t| t.values().filter_map(|v| v["rows"].as_u64()).sum());
+            println!(
+                "backup written to {} ({rows} rows, {} ms)",
+                b.path.display(),
+                started.elapsed().as_millis()
+            );
+            if verify {
+                opensesa::backup::verify(&b.path).await?;
+                println!("verified: restored into a scratch database, every table's rows and checksum match");
+            }
+        }
+        Command::Restore { file, force } => {
+            let db = runtime::open_db(&settings).await?;
+            let m = opensesa::backup::restore(&db, &settings.data_dir, &file, force).await?;
+            db.close().await;
+            println!(
+                "restored {} (taken {} from {}, schema level {})",
+                file.display(),
+                m["created_at"],
+                m["backend"],
+                m["schema"]["latest"]
+            );
         }
         Command::Collectstatic { noinput, clear } => {
             let root = &settings.static_root;
@@ -259,7 +308,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("worker: {e}"))?;
             db.close().await;
         }
-        Command::Migrate { plan } => migrate(&settings, plan).await?,
+        Command::Migrate { plan, no_backup } => migrate(&settings, plan, no_backup).await?,
         Command::Showmigrations => showmigrations(&settings).await?,
         Command::Createsuperuser {
             email,
@@ -358,7 +407,7 @@ async fn serve(
     Ok(())
 }
 
-async fn migrate(settings: &Settings, plan: bool) -> anyhow::Result<()> {
+async fn migrate(settings: &Settings, plan: bool, no_backup: bool) -> anyhow::Result<()> {
     let db = runtime::open_db(settings).await?;
     let status = opensesa_store::migrate::status(&db)
         .await
@@ -378,6 +427,21 @@ async fn migrate(settings: &Settings, plan: bool) -> anyhow::Result<()> {
             println!("would apply {}", m.file_name());
         }
         return Ok(());
+    }
+    if !status.pending.is_empty() && !status.applied.is_empty() {
+        if no_backup {
+            println!("Skipping the pre-migration backup (--no-backup).");
+        } else {
+            let path = opensesa::backup::default_path(&settings.data_dir);
+            println!(
+                "Taking a verified backup before migrating: {}",
+                path.display()
+            );
+            opensesa::backup::backup(&db, &settings.data_dir, &path).await?;
+            opensesa::backup::verify(&path)
+                .await
+                .context("the pre-migration backup did not verify; nothing was migrated")?;
+        }
     }
     let applied = opensesa_store::migrate::run(&db).await?;
     if applied.is_empty() {

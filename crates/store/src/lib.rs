@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+pub mod dump;
 mod health;
 pub mod jobs;
 pub mod migrate;

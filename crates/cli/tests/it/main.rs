@@ -19,6 +19,7 @@ mod access;
 mod api;
 mod audit;
 mod auth;
+mod backup;
 mod browser;
 mod config;
 mod deploy;

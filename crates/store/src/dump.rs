@@ -1,0 +1,518 @@
+//! Logical export and import of the durable tables, backend-neutral: each row becomes one
+//! JSON object with canonical values (UUIDs as text, times as RFC 3339 with microseconds, JSON
+//! with sorted keys), so a dump of SQLite and a dump of PostgreSQL holding the same data are
+//! byte-identical, and a dump of one restores into the other. Sessions, authentication
+//! failures and worker heartbeats are transient and not included.
+
+use crate::{db_err, Db};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use opensesa_app::ports::{StoreError, StoreResult};
+use serde_json::{Map, Value};
+use sqlx::Row;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    Uuid,
+    Text,
+    Int,
+    Bool,
+    Time,
+    Date,
+    Json,
+}
+
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static [(&'static str, Col)],
+    pub order_by: &'static str,
+}
+
+use Col::*;
+
+/// The durable tables in an order that satisfies foreign keys on insert.
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "users",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("email", Text),
+            ("display_name", Text),
+            ("password_hash", Text),
+            ("is_admin", Bool),
+            ("is_active", Bool),
+            ("totp_secret", Text),
+            ("totp_enabled_at", Time),
+            ("totp_last_step", Int),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    },
+    Table {
+        name: "programs",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("code", Text),
+            ("name", Text),
+            ("description", Text),
+            ("created_at", Time),
+        ],
+    },
+    Table {
+        name: "organisations",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("code", Text),
+            ("name", Text),
+            ("created_at", Time),
+        ],
+    },
+    Table {
+        name: "projects",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("code", Text),
+            ("name", Text),
+            ("description", Text),
+            ("program_id", Uuid),
+            ("status", Text),
+            ("revision", Int),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    },
+    Table {
+        name: "phases",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("ordinal", Int),
+            ("name", Text),
+            ("starts_on", Date),
+            ("ends_on", Date),
+            ("revision", Int),
+        ],
+    },
+    Table {
+        name: "memberships",
+        order_by: "project_id, user_id",
+        columns: &[
+            ("project_id", Uuid),
+            ("user_id", Uuid),
+            ("role", Text),
+            ("organisation_id", Uuid),
+            ("created_at", Time),
+        ],
+    },
+    Table {
+        name: "recovery_codes",
+        order_by: "user_id, code_hash",
+        columns: &[("user_id", Uuid), ("code_hash", Text), ("used_at", Time)],
+    },
+    Table {
+        name: "api_tokens",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("user_id", Uuid),
+            ("name", Text),
+            ("prefix", Text),
+            ("token_hash", Text),
+            ("created_at", Time),
+            ("last_used_at", Time),
+            ("revoked_at", Time),
+        ],
+    },
+    Table {
+        name: "audit_events",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("at", Time),
+            ("actor_id", Uuid),
+            ("actor", Text),
+            ("project_id", Uuid),
+            ("artefact_type", Text),
+            ("artefact_id", Text),
+            ("action", Text),
+            ("changes", Json),
+            ("reason", Text),
+        ],
+    },
+    Table {
+        name: "revisions",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("artefact_type", Text),
+            ("artefact_id", Text),
+            ("number", Int),
+            ("data", Json),
+            ("content_hash", Text),
+            ("author_id", Uuid),
+            ("at", Time),
+        ],
+    },
+    Table {
+        name: "jobs",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("queue", Text),
+            ("kind", Text),
+            ("payload", Json),
+            ("priority", Int),
+            ("state", Text),
+            ("attempts", Int),
+            ("max_attempts", Int),
+            ("run_after", Time),
+            ("dedup_key", Text),
+            ("locked_by", Text),
+            ("lease_until", Time),
+            ("progress", Int),
+            ("progress_message", Text),
+            ("result", Json),
+            ("last_error", Text),
+            ("project_id", Uuid),
+            ("created_by", Uuid),
+            ("created_at", Time),
+            ("started_at", Time),
+            ("finished_at", Time),
+            ("updated_at", Time),
+        ],
+    },
+    Table {
+        name: "periodic_schedule",
+        order_by: "kind",
+        columns: &[("kind", Text), ("last_period", Int)],
+    },
+];
+
+fn bad(table: &str, col: &str, why: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("{table}.{col}: {why}").into())
+}
+
+fn time_text(t: DateTime<Utc>) -> Value {
+    Value::String(t.to_rfc3339_opts(SecondsFormat::Micros, true))
+}
+
+macro_rules! read_rows {
+    ($pool:expr, $table:expr, $offset:expr, $limit:expr) => {{
+        // `*`: an older schema may lack columns; those are left out of the row.
+        let sql = format!(
+            "SELECT * FROM {} ORDER BY {} LIMIT $1 OFFSET $2",
+            $table.name, $table.order_by
+        );
+        let rows = sqlx::query(&sql)
+            .bind($limit)
+            .bind($offset)
+            .fetch_all($pool)
+            .await
+            .map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut obj = Map::new();
+            let present: Vec<String> = sqlx::Row::columns(&row)
+                .iter()
+                .map(|c| sqlx::Column::name(c).to_owned())
+                .collect();
+            for (col, ty) in $table
+                .columns
+                .iter()
+                .filter(|(c, _)| present.iter().any(|p| p == c))
+            {
+                let v = match ty {
+                    Col::Uuid => row
+                        .try_get::<Option<Uuid>, _>(*col)
+                        .map(|v| v.map_or(Value::Null, |u| Value::String(u.to_string()))),
+                    Col::Text => row
+                        .try_get::<Option<String>, _>(*col)
+                        .map(|v| v.map_or(Value::Null, Value::String)),
+                    Col::Int => row
+                        .try_get::<Option<i64>, _>(*col)
+                        .map(|v| v.map_or(Value::Null, Value::from)),
+                    Col::Bool => row
+                        .try_get::<Option<bool>, _>(*col)
+                        .map(|v| v.map_or(Value::Null, Value::Bool)),
+                    Col::Time => row
+                        .try_get::<Option<DateTime<Utc>>, _>(*col)
+                        .map(|v| v.map_or(Value::Null, time_text)),
+                    Col::Date => row
+                        .try_get::<Option<NaiveDate>, _>(*col)
+                        .map(|v| v.map_or(Value::Null, |d| Value::String(d.to_string()))),
+                    Col::Json => row
+                        .try_get::<Option<sqlx::types::Json<Value>>, _>(*col)
+                        .map(|v| v.map_or(Value::Null, |j| j.0)),
+                }
+                .map_err(|e| bad($table.name, col, e))?;
+                obj.insert((*col).to_owned(), v);
+            }
+            out.push(Value::Object(obj));
+        }
+        out
+    }};
+}
+
+/// Exports every durable table from ONE consistent snapshot (PostgreSQL: a repeatable-read,
+/// read-only transaction; SQLite: a read transaction), page by page, handing each row to
+/// `sink`. Tables the schema does not have yet are skipped. Returns the rows per table.
+pub async fn export_all<F>(db: &Db, mut sink: F) -> StoreResult<Vec<(&'static str, u64)>>
+where
+    F: FnMut(&Table, &Value) -> Result<(), String>,
+{
+    const PAGE: i64 = 1000;
+    let mut counts = Vec::new();
+    crate::read!(db, |p| {
+        let mut tx = p.begin().await.map_err(db_err)?;
+        if !db.is_sqlite() {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for table in TABLES {
+            let exists: i64 = if db.is_sqlite() {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+                )
+                .bind(table.name)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?
+            } else {
+                sqlx::query_scalar("SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1")
+                    .bind(table.name)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+            };
+            if exists == 0 {
+                continue;
+            }
+            let mut offset = 0i64;
+            loop {
+                let rows = read_rows!(&mut *tx, table, offset, PAGE);
+                for row in &rows {
+                    sink(table, row).map_err(|e| bad(table.name, "*", e))?;
+                }
+                offset += rows.len() as i64;
+                if (rows.len() as i64) < PAGE {
+                    break;
+                }
+            }
+            counts.push((table.name, offset as u64));
+        }
+        tx.rollback().await.map_err(db_err)?;
+        Ok::<_, StoreError>(())
+    })?;
+    Ok(counts)
+}
+
+pub async fn count(db: &Db, table: &Table) -> StoreResult<i64> {
+    let sql = format!("SELECT COUNT(*) FROM {}", table.name);
+    crate::read!(db, |p| sqlx::query_scalar(&sql)
+        .fetch_one(p)
+        .await
+        .map_err(db_err))
+}
+
+fn text<'a>(table: &str, col: &str, v: &'a Value) -> StoreResult<Option<&'a str>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        other => Err(bad(table, col, format!("expected text, found {other}"))),
+    }
+}
+
+macro_rules! insert_rows {
+    ($tx:expr, $table:expr, $rows:expr) => {{
+        for row in $rows {
+            let obj = row
+                .as_object()
+                .ok_or_else(|| bad($table.name, "*", "a row is not a JSON object"))?;
+            // Columns of the archive that this schema knows (an older archive may lack some).
+            let cols: Vec<&(&str, Col)> = $table
+                .columns
+                .iter()
+                .filter(|(c, _)| obj.contains_key(*c))
+                .collect();
+            let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES ({})",
+                $table.name,
+                cols.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", "),
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (col, ty) in &cols {
+                let v = &obj[*col];
+                q = match ty {
+                    Col::Uuid => q.bind(
+                        text($table.name, col, v)?
+                            .map(Uuid::parse_str)
+                            .transpose()
+                            .map_err(|e| bad($table.name, col, e))?,
+                    ),
+                    Col::Text => q.bind(text($table.name, col, v)?.map(str::to_owned)),
+                    Col::Int => q.bind(match v {
+                        Value::Null => None,
+                        other => Some(
+                            other
+                                .as_i64()
+                                .ok_or_else(|| bad($table.name, col, "expected an integer"))?,
+                        ),
+                    }),
+                    Col::Bool => q.bind(match v {
+                        Value::Null => None,
+                        other => Some(
+                            other
+                                .as_bool()
+                                .ok_or_else(|| bad($table.name, col, "expected a boolean"))?,
+                        ),
+                    }),
+                    Col::Time => q.bind(
+                        text($table.name, col, v)?
+                            .map(|s| DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)))
+                            .transpose()
+                            .map_err(|e| bad($table.name, col, e))?,
+                    ),
+                    Col::Date => q.bind(
+                        text($table.name, col, v)?
+                            .map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d"))
+                            .transpose()
+                            .map_err(|e| bad($table.name, col, e))?,
+                    ),
+                    Col::Json => q.bind(if v.is_null() {
+                        None
+                    } else {
+                        Some(sqlx::types::Json(v.clone()))
+                    }),
+                };
+            }
+            q.execute(&mut *$tx).await.map_err(db_err)?;
+        }
+    }};
+}
+
+/// Imports JSON-lines files (one per table, in `TABLES` order) in ONE transaction: a failure
+/// anywhere leaves the target as it was. Reads in batches, so memory stays bounded.
+pub async fn import_files(db: &Db, files: &[(&Table, std::path::PathBuf)]) -> StoreResult<u64> {
+    use std::io::BufRead;
+    const BATCH: usize = 500;
+    crate::write!(db, |p| {
+        let mut tx = p.begin().await.map_err(db_err)?;
+        let mut total = 0u64;
+        for (table, path) in files {
+            let file = std::fs::File::open(path).map_err(|e| {
+                bad(
+                    table.name,
+                    "*",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            let mut lines = std::io::BufReader::new(file).lines();
+            loop {
+                let mut batch = Vec::with_capacity(BATCH);
+                for line in lines.by_ref().take(BATCH) {
+                    let line = line.map_err(|e| bad(table.name, "*", e))?;
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    batch.push(
+                        serde_json::from_str::<Value>(&line).map_err(|e| {
+                            bad(table.name, "*", format!("line {}: {e}", total + 1))
+                        })?,
+                    );
+                }
+                if batch.is_empty() {
+                    break;
+                }
+                total += batch.len() as u64;
+                insert_rows!(tx, table, &batch);
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(total)
+    })
+}
+
+/// Rows in the durable tables (zero means an empty target).
+pub async fn total_rows(db: &Db) -> StoreResult<i64> {
+    let mut n = 0;
+    for t in TABLES {
+        if table_exists(db, t.name).await? {
+            n += count(db, t).await?;
+        }
+    }
+    Ok(n)
+}
+
+/// Whether the schema has `name` yet (an older schema may not).
+pub async fn table_exists(db: &Db, name: &str) -> StoreResult<bool> {
+    let n: i64 = match db {
+        Db::Sqlite { read, .. } => sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1")
+            .bind(name)
+            .fetch_one(read)
+            .await
+            .map_err(db_err)?,
+        Db::Postgres(p) => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1",
+        )
+        .bind(name)
+        .fetch_one(p)
+        .await
+        .map_err(db_err)?,
+    };
+    Ok(n > 0)
+}
+
+/// Empties every durable table (and sessions) for `restore --force`. The append-only
+/// triggers refuse row deletes, so PostgreSQL truncates (which they do not cover) and SQLite
+/// lifts its delete triggers for the length of the transaction.
+pub async fn wipe(db: &Db) -> StoreResult<()> {
+    match db {
+        Db::Postgres(p) => {
+            let names: Vec<&str> = TABLES
+                .iter()
+                .map(|t| t.name)
+                .chain(["sessions", "auth_failures", "worker_heartbeats"])
+                .collect();
+            sqlx::query(&format!("TRUNCATE {} CASCADE", names.join(", ")))
+                .execute(p)
+                .await
+                .map_err(db_err)?;
+        }
+        Db::Sqlite { write, .. } => {
+            let mut tx = write.begin().await.map_err(db_err)?;
+            sqlx::raw_sql("DROP TRIGGER IF EXISTS audit_events_no_delete; DROP TRIGGER IF EXISTS revisions_no_delete;")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            for name in ["sessions", "auth_failures", "worker_heartbeats"]
+                .into_iter()
+                .chain(TABLES.iter().rev().map(|t| t.name))
+            {
+                sqlx::query(&format!("DELETE FROM {name}"))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            sqlx::raw_sql(
+                "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events \
+                 BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END; \
+                 CREATE TRIGGER revisions_no_delete BEFORE DELETE ON revisions \
+                 BEGIN SELECT RAISE(ABORT, 'revisions is append-only'); END;",
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+        }
+    }
+    Ok(())
+}
