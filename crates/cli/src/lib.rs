@@ -7,3 +7,4 @@ pub mod collectstatic;
 pub mod config;
 pub mod demo;
 pub mod runtime;
+pub mod verify;

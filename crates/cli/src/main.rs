@@ -62,6 +62,9 @@ enum Command {
         /// Milliseconds between heartbeats (also how often expired leases are requeued).
         #[arg(long, default_value_t = 5000)]
         heartbeat_ms: u64,
+        /// Touch this file on every heartbeat (for `opensesa healthcheck --worker-file`).
+        #[arg(long)]
+        heartbeat_file: Option<std::path::PathBuf>,
         /// Ignore wake-ups (NOTIFY, Redis) and only poll; for measuring and diagnosing.
         #[arg(long)]
         poll_only: bool,
@@ -136,6 +139,28 @@ enum Command {
         #[arg(long)]
         clear: bool,
     },
+    /// Post-deploy validation of the critical flows against a live server, with diagnoses.
+    Verify {
+        /// The URL people use, e.g. https://sesa.example.org
+        #[arg(long)]
+        url: String,
+        #[arg(long, env = "OPENSESA_VERIFY_EMAIL")]
+        email: String,
+        /// Prefer the environment variable: a flag shows in the process list.
+        #[arg(long, env = "OPENSESA_VERIFY_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Base32 TOTP secret of the account, when it has two-factor authentication.
+        #[arg(long, env = "OPENSESA_VERIFY_TOTP_SECRET", hide_env_values = true)]
+        totp_secret: Option<String>,
+        /// Project code whose pages to check (default: the first the account sees).
+        #[arg(long)]
+        project: Option<String>,
+        /// Seconds the ping job may take through the worker.
+        #[arg(long, default_value_t = 30)]
+        job_timeout_secs: u64,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Exit 0 when the server's /healthz answers (for container health checks).
     Healthcheck {
         /// Default: http://<OPENSESA_LISTEN>/healthz
@@ -143,6 +168,11 @@ enum Command {
         url: Option<String>,
         #[arg(long, default_value_t = 3)]
         timeout_secs: u64,
+        /// Check a worker instead: healthy when this heartbeat file is fresh.
+        #[arg(long)]
+        worker_file: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 30)]
+        max_age_secs: u64,
     },
 }
 
@@ -173,8 +203,75 @@ fn load_settings() -> anyhow::Result<Settings> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    if let Command::Healthcheck { url, timeout_secs } = &cli.command {
+    if let Command::Healthcheck {
+        url,
+        timeout_secs,
+        worker_file,
+        max_age_secs,
+    } = &cli.command
+    {
+        if let Some(f) = worker_file {
+            let age = std::fs::metadata(f)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok());
+            return Ok(match age {
+                Some(a) if a.as_secs() <= *max_age_secs => ExitCode::SUCCESS,
+                Some(a) => {
+                    eprintln!(
+                        "unhealthy: the worker's last heartbeat is {} s old",
+                        a.as_secs()
+                    );
+                    ExitCode::FAILURE
+                }
+                None => {
+                    eprintln!("unhealthy: no heartbeat file at {}", f.display());
+                    ExitCode::FAILURE
+                }
+            });
+        }
         return healthcheck(url.clone(), *timeout_secs).await;
+    }
+    if let Command::Verify {
+        url,
+        email,
+        password,
+        totp_secret,
+        project,
+        job_timeout_secs,
+        format,
+    } = &cli.command
+    {
+        let url =
+            url::Url::parse(url).map_err(|e| anyhow::anyhow!("--url {url:?} is not a URL: {e}"))?;
+        let opts = opensesa::verify::Options {
+            url,
+            email: email.clone(),
+            password: password.clone(),
+            totp_secret: totp_secret.clone(),
+            project: project.clone(),
+            job_timeout: Duration::from_secs(*job_timeout_secs),
+        };
+        let started = std::time::Instant::now();
+        let steps = opensesa::verify::run(&opts).await;
+        let failed = steps
+            .iter()
+            .any(|s| s.status == opensesa::verify::Status::Fail);
+        match format {
+            Format::Text => {
+                print!("{}", opensesa::verify::render_text(&steps));
+                println!("verify took {} ms", started.elapsed().as_millis());
+            }
+            Format::Json => println!(
+                "{}",
+                serde_json::json!({ "ok": !failed, "ms": started.elapsed().as_millis() as u64, "steps": steps })
+            ),
+        }
+        return Ok(if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        });
     }
     let settings = load_settings()?;
     runtime::init_logging(settings.log_format);
@@ -270,6 +367,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_periodic,
             heartbeat_ms,
             poll_only,
+            heartbeat_file,
         } => {
             let db = runtime::open_db(&settings).await?;
             runtime::ensure_schema(&settings, &db).await?;
@@ -280,6 +378,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 grace: Duration::from_secs(grace_secs),
                 poll: Duration::from_millis(poll_ms.clamp(10, 60_000)),
                 periodic: !no_periodic,
+                heartbeat_file,
                 heartbeat: Duration::from_millis(heartbeat_ms.clamp(100, 60_000)),
                 ..Default::default()
             };
@@ -344,7 +443,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 serve(&settings, db, bind, true).await?;
             }
         }
-        Command::Healthcheck { .. } => unreachable!("handled above"),
+        Command::Healthcheck { .. } | Command::Verify { .. } => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)
 }

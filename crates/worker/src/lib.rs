@@ -126,6 +126,8 @@ pub struct WorkerOptions {
     pub retry_base: Duration,
     pub retry_cap: Duration,
     pub data_dir: PathBuf,
+    /// A file touched on every heartbeat, for a container health check that needs no database.
+    pub heartbeat_file: Option<PathBuf>,
 }
 
 impl Default for WorkerOptions {
@@ -145,6 +147,7 @@ impl Default for WorkerOptions {
             retry_base: Duration::seconds(5),
             retry_cap: Duration::minutes(30),
             data_dir: PathBuf::from("data"),
+            heartbeat_file: None,
         }
     }
 }
@@ -278,7 +281,13 @@ impl Worker {
             last_beat_at: now,
             stopped_at: stopped.then_some(now),
         };
-        Ok(self.app.store.upsert_heartbeat(&hb).await?)
+        self.app.store.upsert_heartbeat(&hb).await?;
+        if let Some(f) = &self.opts.heartbeat_file {
+            if let Err(e) = std::fs::write(f, now.to_rfc3339()) {
+                tracing::warn!(file = %f.display(), error = %e, "cannot write the heartbeat file");
+            }
+        }
+        Ok(())
     }
 
     /// Runs until `shutdown` turns true, then shuts down gracefully.
