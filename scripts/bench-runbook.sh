@@ -16,9 +16,10 @@ pg_admin=${BENCH_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
 measure() { # label, command...
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || { cat "$work/err" >&2; return 1; }
-  read -r secs kb <"$work/time"
-  printf '| %s | %s s | %s MiB |\n' "$label" "$secs" "$(awk -v kb="$kb" 'BEGIN { printf "%.0f", kb / 1024 }')"
+  local code=0
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || code=$?
+  read -r secs kb < <(tail -n 1 "$work/time")
+  printf '| %s | %s s | %s MiB | exit %s |\n' "$label" "$secs" "$(awk -v kb="$kb" 'BEGIN { printf "%.0f", kb / 1024 }')" "$code"
 }
 
 fill_sql() { # the INSERTs, in the dialect of $1
@@ -28,11 +29,11 @@ INSERT INTO projects (id, code, name, description, status, revision, created_at,
   VALUES ($uuid_expr, 'BENCH', 'Benchmark', '', 'active', 1, $now_expr, $now_expr);
 INSERT INTO audit_events (id, at, actor, artefact_type, artefact_id, action, changes)
   SELECT $uuid_expr, $now_expr, 'bench@example.org', 'requirement', 'SYS-' || n, 'update',
-         '[{"field":"statement","before":"The system shall do ' || n || '.","after":"The system shall do ' || n || ' within 2 s."}]'
+         ('[{"field":"statement","before":"The system shall do ' || n || '.","after":"The system shall do ' || n || ' within 2 s."}]')::jsonb
   FROM $series;
 INSERT INTO revisions (id, artefact_type, artefact_id, number, data, content_hash, at)
   SELECT $uuid_expr, 'requirement', 'SYS-' || n, 1,
-         '{"title":"Requirement ' || n || '","statement":"The system shall do ' || n || ' within 2 s.","priority":"high","methods":["test"]}',
+         ('{"title":"Requirement ' || n || '","statement":"The system shall do ' || n || ' within 2 s.","priority":"high","methods":["test"]}')::jsonb,
          'deadbeef', $now_expr
   FROM $series;
 SQL
@@ -61,9 +62,9 @@ PY
   fi
   "$bin" collectstatic --noinput >/dev/null
   measure "$name: backup ($((rows * 2)) rows)" "$bin" backup --out "$work/$name.tar.gz"
-  echo "|   archive size | $(du -h "$work/$name.tar.gz" | cut -f1) | |"
+  echo "| $name: archive size | $(du -h "$work/$name.tar.gz" | cut -f1) | | |"
   measure "$name: backup --verify" "$bin" backup --verify --out "$work/$name-v.tar.gz"
-  measure "$name: check --deploy" "$bin" check --deploy
+  OPENSESA_ALLOWED_HOSTS=127.0.0.1 OPENSESA_PUBLIC_URL=http://127.0.0.1:18190 measure "$name: check --deploy" "$bin" check --deploy
   # Restore into an empty database of the same backend.
   if [ "$name" = sqlite ]; then
     DATABASE_URL="sqlite://$work/sqlite/restored.sqlite3" measure "$name: restore into an empty database" "$bin" restore "$work/$name.tar.gz"
@@ -83,8 +84,8 @@ PY
   kill -TERM "$pid"; wait "$pid" || true
 }
 
-echo "| command | wall time | peak RSS |"
-echo "|---|---|---|"
+echo "| command | wall time | peak RSS | result |"
+echo "|---|---|---|---|"
 run_backend sqlite "sqlite://$work/sqlite/db.sqlite3"
 psql "$pg_admin" -qc 'DROP DATABASE IF EXISTS opensesa_bench_rb' -c 'CREATE DATABASE opensesa_bench_rb' 2>/dev/null
 run_backend postgresql "${pg_admin%/*}/opensesa_bench_rb"

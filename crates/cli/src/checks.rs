@@ -198,8 +198,16 @@ pub async fn run(s: &Settings, opts: Options) -> Vec<Finding> {
                 Ok(st) if !st.unknown.is_empty() => f.add("database.migrations", Level::Error,
                     format!("the database has migrations {:?} unknown to this binary: it was migrated by a newer release", st.unknown),
                     "deploy the newer release, or restore the backup taken before it migrated"),
-                Ok(st) if !st.pending.is_empty() => f.add("database.migrations", Level::Error,
-                    format!("{} migration(s) pending: {:?}", st.pending.len(), st.pending), "opensesa migrate"),
+                Ok(st) if !st.pending.is_empty() => {
+                    f.add("database.migrations", Level::Error,
+                        format!("{} migration(s) pending: {:?}", st.pending.len(), st.pending), "opensesa migrate");
+                    let has_data = !st.applied.is_empty() && opensesa_store::dump::total_rows(&db).await.unwrap_or(0) > 0;
+                    if has_data && !recent_backup(&s.data_dir.join("backups")) {
+                        f.add("backup.recent", Level::Warning,
+                            "migrations are pending and there is no backup from the last 24 hours in the data directory",
+                            "opensesa backup --verify (opensesa migrate also takes one unless --no-backup)");
+                    }
+                }
                 Ok(_) => {}
                 Err(e) => f.add("database.migrations", Level::Error, format!("cannot read the schema level: {e}"), "check the database user's rights"),
             }
@@ -233,6 +241,20 @@ pub async fn run(s: &Settings, opts: Options) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Whether `dir` holds a backup archive written in the last 24 hours.
+fn recent_backup(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            e.file_name().to_string_lossy().ends_with(".tar.gz")
+                && e.metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() < 24 * 3600)
+        })
+    })
 }
 
 pub fn failed(findings: &[Finding]) -> bool {

@@ -236,6 +236,45 @@ async fn pending_migrations_and_demo_accounts_are_reported(b: Backend) {
     );
 }
 
+async fn pending_migrations_on_data_without_a_recent_backup_warn(b: Backend) {
+    let env = Env::new(b).await;
+    let old = TestDb::empty(b).await;
+    let first = [opensesa_store::migrate::Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: opensesa_store::migrate::MIGRATIONS[0].sqlite,
+        postgres: opensesa_store::migrate::MIGRATIONS[0].postgres,
+    }];
+    opensesa_store::migrate::run_list(&old.db, &first)
+        .await
+        .unwrap();
+    let s = env.settings(&[("DATABASE_URL", old.url.as_str())]);
+    let app = opensesa_app::App::new(
+        std::sync::Arc::new(old.db.clone()),
+        None,
+        std::sync::Arc::new(opensesa_app::clock::SystemClock),
+        opensesa_app::AppSettings::new(SECRET_KEY.into()),
+    )
+    .unwrap();
+    app.create_organisation(None, "ACME", "Acme").await.unwrap();
+    let found = deploy(&s).await;
+    assert!(
+        found
+            .iter()
+            .any(|f| f.id == "backup.recent" && f.level == Level::Warning),
+        "{:?}",
+        ids(&found)
+    );
+    std::fs::create_dir_all(env.data.join("backups")).unwrap();
+    std::fs::write(env.data.join("backups/opensesa-now.tar.gz"), b"").unwrap();
+    let found = deploy(&s).await;
+    assert!(
+        !found.iter().any(|f| f.id == "backup.recent"),
+        "{:?}",
+        ids(&found)
+    );
+}
+
 async fn the_binary_exits_non_zero_on_errors_and_prints_json(b: Backend) {
     let env = Env::new(b).await;
     let run = |extra: &[(&str, &str)], args: &[&str]| {
@@ -285,6 +324,7 @@ async fn the_binary_exits_non_zero_on_errors_and_prints_json(b: Backend) {
 both!(
     each_deploy_check_fires_on_a_bad_configuration_only,
     pending_migrations_and_demo_accounts_are_reported,
+    pending_migrations_on_data_without_a_recent_backup_warn,
     the_binary_exits_non_zero_on_errors_and_prints_json,
 );
 
