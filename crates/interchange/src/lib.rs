@@ -2,4 +2,5 @@
 //! XLSX, ReqIF and JSON archives join as the modules that need them land.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod audit_csv;
 pub mod csv_export;

@@ -157,30 +157,17 @@ impl Handler for AuditExportHandler {
         let tmp = dir.join(format!("{name}.part"));
         let file = std::fs::File::create(&tmp)
             .map_err(|e| JobFailure::retry(format!("cannot write {}: {e}", tmp.display())))?;
-        let header = [
-            "at",
-            "actor",
-            "action",
-            "artefact_type",
-            "artefact_id",
-            "field",
-            "before",
-            "after",
-            "reason",
-        ];
         let sink = HashingWriter {
             inner: std::io::BufWriter::new(file),
             hasher: Sha256::new(),
             bytes: 0,
         };
-        let mut w = opensesa_interchange::csv_export::CsvWriter::new(sink, &header)
-            .map_err(|e| JobFailure::retry(e.to_string()))?;
+        let mut w = opensesa_interchange::csv_export::CsvWriter::new(
+            sink,
+            &opensesa_interchange::audit_csv::HEADER,
+        )
+        .map_err(|e| JobFailure::retry(e.to_string()))?;
         let mut rows = 0u64;
-        let show = |v: &Value| match v {
-            Value::Null => String::new(),
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
         loop {
             let events = ctx
                 .app
@@ -189,31 +176,8 @@ impl Handler for AuditExportHandler {
                 .await
                 .map_err(JobFailure::retry)?;
             for e in &events {
-                let at = e.at.to_rfc3339();
-                let reason = e.reason.clone().unwrap_or_default();
-                let base = [
-                    at.as_str(),
-                    e.actor.as_str(),
-                    e.action.as_str(),
-                    e.artefact_type.as_str(),
-                    e.artefact_id.as_str(),
-                ];
-                if e.changes.is_empty() {
-                    w.row(base.iter().copied().chain(["", "", "", reason.as_str()]))
-                        .map_err(|e| JobFailure::retry(e.to_string()))?;
-                    rows += 1;
-                }
-                for ch in &e.changes {
-                    let (b, a) = (show(&ch.before), show(&ch.after));
-                    w.row(base.iter().copied().chain([
-                        ch.field.as_str(),
-                        b.as_str(),
-                        a.as_str(),
-                        reason.as_str(),
-                    ]))
+                rows += opensesa_interchange::audit_csv::write_event(&mut w, e)
                     .map_err(|e| JobFailure::retry(e.to_string()))?;
-                    rows += 1;
-                }
             }
             query.offset += events.len() as i64;
             let pct = if total == 0 {

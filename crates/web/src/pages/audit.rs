@@ -15,6 +15,7 @@ use opensesa_app::AppError;
 use opensesa_domain::access::Permission;
 use opensesa_domain::audit::Action;
 use opensesa_domain::FieldErrors;
+use opensesa_interchange::audit_csv;
 use opensesa_interchange::csv_export::CsvWriter;
 use serde::{Deserialize, Serialize};
 
@@ -201,17 +202,6 @@ pub async fn csv(
     let code_owned = ctx.project.code.clone();
     tokio::spawn(async move {
         const SLICE: i64 = 1000;
-        let header = [
-            "at",
-            "actor",
-            "action",
-            "artefact_type",
-            "artefact_id",
-            "field",
-            "before",
-            "after",
-            "reason",
-        ];
         let mut offset = 0;
         let mut first = true;
         loop {
@@ -225,29 +215,12 @@ pub async fn csv(
                     return;
                 }
             };
-            let writer = CsvWriter::new(Vec::new(), if first { &header[..] } else { &[] });
+            let writer =
+                CsvWriter::new(Vec::new(), if first { &audit_csv::HEADER[..] } else { &[] });
             let Ok(mut w) = writer else { return };
             for e in &page.events {
-                let at = e.at.to_rfc3339();
-                let reason = e.reason.clone().unwrap_or_default();
-                let base = [
-                    at.as_str(),
-                    e.actor.as_str(),
-                    e.action.as_str(),
-                    e.artefact_type.as_str(),
-                    e.artefact_id.as_str(),
-                ];
-                if e.changes.is_empty() {
-                    let _ = w.row(base.iter().copied().chain(["", "", "", reason.as_str()]));
-                }
-                for ch in &e.changes {
-                    let (b, a) = (show(&ch.before), show(&ch.after));
-                    let _ = w.row(base.iter().copied().chain([
-                        ch.field.as_str(),
-                        b.as_str(),
-                        a.as_str(),
-                        reason.as_str(),
-                    ]));
+                if audit_csv::write_event(&mut w, e).is_err() {
+                    return;
                 }
             }
             let Ok(buf) = w.finish() else { return };
