@@ -159,9 +159,11 @@ impl App {
             Err(_) => None,
         };
         let ok = match &user {
-            Some(u) => crypto::verify_password(password, &u.password_hash) && u.is_active,
+            Some(u) => {
+                crypto::verify_password_off_thread(password, &u.password_hash).await && u.is_active
+            }
             None => {
-                let _ = crypto::verify_password(password, &self.dummy_hash);
+                let _ = crypto::verify_password_off_thread(password, &self.dummy_hash).await;
                 false
             }
         };
@@ -414,7 +416,7 @@ impl App {
             .ok_or(AppError::Unauthenticated)?;
         let key = user.email.to_string();
         self.check_limits(&key, "").await?;
-        if !crypto::verify_password(password, &user.password_hash) {
+        if !crypto::verify_password_off_thread(password, &user.password_hash).await {
             self.record_failure(&key, "", "re-authentication").await?;
             return Err(AppError::field(
                 "current_password",
@@ -444,7 +446,9 @@ impl App {
     ) -> AppResult<()> {
         let mut user = self.reauthenticate(principal, current, code).await?;
         check_password(new, Some(&user.email)).map_err(|r| AppError::field("new_password", r))?;
-        user.password_hash = crypto::hash_password(new).map_err(AppError::Internal)?;
+        user.password_hash = crypto::hash_password_off_thread(new)
+            .await
+            .map_err(AppError::Internal)?;
         user.updated_at = self.clock.now();
         let event = EventBuilder::by(self, principal, Action::Update, "user", user.id)
             .change("password", "[set]".into(), "[changed]".into())
@@ -667,7 +671,9 @@ impl App {
             id: UserId::new(),
             email,
             display_name,
-            password_hash: crypto::hash_password(password).map_err(AppError::Internal)?,
+            password_hash: crypto::hash_password_off_thread(password)
+                .await
+                .map_err(AppError::Internal)?,
             is_admin,
             is_active: true,
             totp_secret: None,

@@ -35,6 +35,23 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     }
 }
 
+/// `verify_password` on the blocking pool: Argon2 takes tens of milliseconds of CPU, which
+/// must not stall the async workers that serve other requests.
+pub async fn verify_password_off_thread(password: &str, phc: &str) -> bool {
+    let (password, phc) = (password.to_owned(), phc.to_owned());
+    tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+        .await
+        .unwrap_or(false)
+}
+
+/// `hash_password` on the blocking pool (see `verify_password_off_thread`).
+pub async fn hash_password_off_thread(password: &str) -> Result<String, String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| format!("password hashing did not complete: {e}"))?
+}
+
 /// `bytes` random bytes from the OS CSPRNG, base32 lower case.
 pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
