@@ -85,8 +85,9 @@ impl EventBuilder {
     }
 }
 
-/// Filters a person sets on the audit page (already parsed).
-#[derive(Debug, Clone, Default)]
+/// Filters a person sets on the audit page (already parsed). Serializable: an export job
+/// carries it as its payload.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct AuditFilter {
     pub actor: Option<String>,
     pub action: Option<Action>,

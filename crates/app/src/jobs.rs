@@ -93,29 +93,7 @@ pub struct AuditExport;
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AuditExportPayload {
     pub project_code: String,
-    pub actor: Option<String>,
-    pub action: Option<String>,
-    pub artefact_type: Option<String>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-}
-
-impl AuditExportPayload {
-    pub fn filter(&self) -> AppResult<AuditFilter> {
-        let action = match self.action.as_deref() {
-            Some(a) => Some(opensesa_domain::audit::Action::parse(a).ok_or_else(|| {
-                AppError::field("action", format!("{a:?} is not a recorded action"))
-            })?),
-            None => None,
-        };
-        Ok(AuditFilter {
-            actor: self.actor.clone(),
-            action,
-            artefact_type: self.artefact_type.clone(),
-            from: self.from,
-            to: self.to,
-        })
-    }
+    pub filter: AuditFilter,
 }
 
 impl JobKind for AuditExport {
@@ -240,15 +218,14 @@ impl App {
         &self,
         principal: &Principal,
         code: &str,
-        payload: AuditExportPayload,
+        filter: AuditFilter,
     ) -> AppResult<JobId> {
         let ctx = self
             .project_access(principal, code, Permission::Read)
             .await?;
-        payload.filter()?;
         let payload = AuditExportPayload {
             project_code: ctx.project.code.clone(),
-            ..payload
+            filter,
         };
         let job =
             self.new_job::<AuditExport>(&payload, Some(principal.user.id), Some(ctx.project.id))?;

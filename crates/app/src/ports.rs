@@ -127,7 +127,6 @@ pub trait AccountStore: Send + Sync {
     async fn advance_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool>;
 
     async fn insert_session(&self, session: &Session) -> StoreResult<()>;
-    async fn find_session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
     /// The session and its user in one round trip (the per-request lookup).
     async fn find_session_user(&self, id_hash: &str) -> StoreResult<Option<(Session, User)>>;
     async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> StoreResult<()>;

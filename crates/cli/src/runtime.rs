@@ -59,7 +59,6 @@ pub fn web_config(settings: &Settings) -> WebConfig {
         public_url: settings.public_url.clone(),
         secure_cookies: settings.secure_cookies,
         hsts_seconds: settings.hsts_seconds,
-        debug: settings.debug,
         trust_proxy_headers: settings.trust_proxy_headers,
         version: env!("CARGO_PKG_VERSION").into(),
     }

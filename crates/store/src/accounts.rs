@@ -182,16 +182,6 @@ impl AccountStore for Db {
         Ok(())
     }
 
-    async fn find_session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
-        let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE id_hash = $1");
-        let row: Option<SessionRow> = read!(self, |p| sqlx::query_as(&sql)
-            .bind(id_hash)
-            .fetch_optional(p)
-            .await
-            .map_err(db_err))?;
-        row.map(Session::try_from).transpose()
-    }
-
     async fn find_session_user(&self, id_hash: &str) -> StoreResult<Option<(Session, User)>> {
         let sql = format!(
             "SELECT s.id_hash AS s_id_hash, s.stage AS s_stage, s.csrf_token AS s_csrf_token, s.project_id AS s_project_id, \

@@ -29,7 +29,6 @@ pub struct WebConfig {
     pub public_url: Option<url::Url>,
     pub secure_cookies: bool,
     pub hsts_seconds: u64,
-    pub debug: bool,
     /// Take the client address and scheme from the reverse proxy's `X-Forwarded-*` headers.
     pub trust_proxy_headers: bool,
     pub version: String,
@@ -44,7 +43,6 @@ impl WebConfig {
             public_url: None,
             secure_cookies: false,
             hsts_seconds: 0,
-            debug: false,
             trust_proxy_headers: false,
             version: env!("CARGO_PKG_VERSION").into(),
         }

@@ -122,9 +122,7 @@ impl Handler for AuditExportHandler {
     }
     async fn run(&self, ctx: &JobCtx) -> Result<Value, JobFailure> {
         let p: AuditExportPayload = payload::<AuditExport>(&ctx.job.payload)?;
-        let filter = p
-            .filter()
-            .map_err(|e| JobFailure::permanent(e.to_string()))?;
+        let filter = p.filter.clone();
         let project = ctx
             .app
             .store

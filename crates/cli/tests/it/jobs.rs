@@ -218,6 +218,28 @@ async fn a_job_over_its_retry_limit_is_dead_and_an_admin_can_retry_or_discard_it
     assert_eq!(events.len(), 2, "retry and discard are audited");
 }
 
+async fn a_job_with_an_invalid_payload_is_dead_at_once(b: Backend) {
+    let t = TestApp::start(b).await;
+    let mut j = job(&t, "system.ping", 3);
+    j.payload = json!({"delay_ms": "soon"});
+    t.app.enqueue(&j).await.unwrap();
+    let w = t.worker(Registry::standard());
+    assert_eq!(
+        w.run_once().await.unwrap(),
+        Some(Outcome::Dead(j.id)),
+        "retrying cannot fix a payload"
+    );
+    let dead = t.app.store.find_job(j.id).await.unwrap().unwrap();
+    assert_eq!(dead.attempts, 1);
+    assert!(dead.last_error.unwrap().starts_with("payload:"));
+    // A kind no handler knows is dead at once too, with a message that says so.
+    let unknown = job(&t, "no.such.kind", 3);
+    t.app.enqueue(&unknown).await.unwrap();
+    assert_eq!(w.run_once().await.unwrap(), Some(Outcome::Dead(unknown.id)));
+    let dead = t.app.store.find_job(unknown.id).await.unwrap().unwrap();
+    assert!(dead.last_error.unwrap().contains("no handler for job kind"));
+}
+
 async fn a_dedup_key_keeps_one_pending_job(b: Backend) {
     let t = TestApp::start(b).await;
     let w = t.worker(Registry::standard());
@@ -461,6 +483,7 @@ both!(
     enqueue_in_a_rolled_back_transaction_leaves_no_job,
     a_job_that_fails_twice_runs_three_times_with_growing_delays,
     a_job_over_its_retry_limit_is_dead_and_an_admin_can_retry_or_discard_it,
+    a_job_with_an_invalid_payload_is_dead_at_once,
     a_dedup_key_keeps_one_pending_job,
     a_delayed_job_does_not_run_early,
     periodic_jobs_are_enqueued_once_per_period_by_two_workers,

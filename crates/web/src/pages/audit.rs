@@ -38,7 +38,7 @@ pub struct FilterForm {
 }
 
 impl FilterForm {
-    fn parse(&self) -> Result<AuditFilter, AppError> {
+    pub(super) fn parse(&self) -> Result<AuditFilter, AppError> {
         let mut errors = FieldErrors::new();
         let day =
             |field: &str, s: &str, errors: &mut FieldErrors| -> Option<chrono::DateTime<Utc>> {

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use opensesa_app::jobs::{AuditExport, AuditExportPayload, JobKind};
+use opensesa_app::jobs::{AuditExport, JobKind};
 use opensesa_app::AppError;
 use opensesa_domain::ids::JobId;
 use opensesa_domain::jobs::{Job, JobState};
@@ -100,7 +100,7 @@ pub async fn download(
     let f = tokio::fs::File::open(&path)
         .await
         .map_err(|_| AppError::Conflict("the export file is no longer on this server".into()))?;
-    let mut res = Body::from_stream(tokio_util_stream(f)).into_response();
+    let mut res = Body::from_stream(file_stream(f)).into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -114,7 +114,7 @@ pub async fn download(
 }
 
 /// Reads a file in chunks as a body stream.
-fn tokio_util_stream(
+fn file_stream(
     mut f: tokio::fs::File,
 ) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     use tokio::io::AsyncReadExt;
@@ -140,45 +140,13 @@ fn tokio_util_stream(
     super::audit::ReceiverStream(rx)
 }
 
-#[derive(Deserialize)]
-pub struct ExportForm {
-    #[serde(default)]
-    actor: String,
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    artefact_type: String,
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
-}
-
+/// Starts the background export with the filters the audit page shows (same form, same parsing).
 pub async fn start_audit_export(
     State(st): State<AppState>,
     Path(code): Path<String>,
-    CsrfForm(PageUser(p, _), f): CsrfForm<ExportForm>,
+    CsrfForm(PageUser(p, _), f): CsrfForm<super::audit::FilterForm>,
 ) -> PageResult {
-    let day = |field: &str, s: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
-        if s.trim().is_empty() {
-            return Ok(None);
-        }
-        chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map(|d| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc()))
-            .map_err(|_| {
-                AppError::field(field, format!("{s:?} is not a date in the form YYYY-MM-DD"))
-            })
-    };
-    let non_empty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    let payload = AuditExportPayload {
-        project_code: code.clone(),
-        actor: non_empty(&f.actor),
-        action: non_empty(&f.action),
-        artefact_type: non_empty(&f.artefact_type),
-        from: day("from", &f.from)?,
-        to: day("to", &f.to)?.map(|t| t + chrono::Duration::days(1)),
-    };
-    let id = st.app.enqueue_audit_export(&p, &code, payload).await?;
+    let id = st.app.enqueue_audit_export(&p, &code, f.parse()?).await?;
     Ok(redirect_with_flash(
         &st,
         &format!("/jobs/{id}"),
