@@ -9,6 +9,8 @@ pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod portfolio;
+pub mod requirements;
 pub mod revision;
+pub mod textdiff;
 
 pub use error::{FieldErrors, ValidationError};

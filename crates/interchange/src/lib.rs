@@ -4,3 +4,5 @@
 
 pub mod audit_csv;
 pub mod csv_export;
+pub mod reqif;
+pub mod sheet;

@@ -1,0 +1,2 @@
+//! Requirements: modules, requirements, review workflow, trace links, quality rules.
+pub mod quality;

@@ -1,0 +1,1 @@
+//! Quality rules for requirement text.

@@ -1,0 +1,1 @@
+//! Word-level differences between two texts.

@@ -1,0 +1,1 @@
+//! Tabular files (CSV and XLSX) read and written row by row.
