@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod portfolio;
 pub mod ports;
 pub mod principal;
+pub mod requirement_port;
 
 pub use error::{AppError, AppResult};
 pub use principal::Principal;

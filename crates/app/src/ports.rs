@@ -14,6 +14,8 @@ use opensesa_domain::portfolio::{Membership, Organisation, Phase, Program, Proje
 use opensesa_domain::revision::Revision;
 use std::time::Duration;
 
+pub use crate::requirement_port::*;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
@@ -367,8 +369,14 @@ pub trait JobStore: Send + Sync {
 }
 
 /// Everything the app needs from its database.
-pub trait Store: AccountStore + PortfolioStore + AuditStore + HealthStore + JobStore {}
-impl<T: AccountStore + PortfolioStore + AuditStore + HealthStore + JobStore> Store for T {}
+pub trait Store:
+    AccountStore + PortfolioStore + AuditStore + HealthStore + JobStore + RequirementStore
+{
+}
+impl<T> Store for T where
+    T: AccountStore + PortfolioStore + AuditStore + HealthStore + JobStore + RequirementStore
+{
+}
 
 /// Wake-ups for workers when jobs are enqueued (PostgreSQL NOTIFY, Redis, in-process). A
 /// worker also polls, so a lost wake-up only delays a job.

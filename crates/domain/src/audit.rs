@@ -67,10 +67,16 @@ pub enum Action {
     Logout,
     Revoke,
     Reset,
+    /// A workflow state change (review, approval, obsolescence).
+    Transition,
+    /// A suspect trace link confirmed again.
+    Clear,
+    Comment,
+    Import,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 12] = [
         Action::Create,
         Action::Update,
         Action::Delete,
@@ -79,6 +85,10 @@ impl Action {
         Action::Logout,
         Action::Revoke,
         Action::Reset,
+        Action::Transition,
+        Action::Clear,
+        Action::Comment,
+        Action::Import,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +101,10 @@ impl Action {
             Action::Logout => "logout",
             Action::Revoke => "revoke",
             Action::Reset => "reset",
+            Action::Transition => "transition",
+            Action::Clear => "clear",
+            Action::Comment => "comment",
+            Action::Import => "import",
         }
     }
 

@@ -46,5 +46,11 @@ id_type!(
     TokenId,
     EventId,
     RevisionId,
-    JobId
+    JobId,
+    ModuleId,
+    RequirementId,
+    LinkId,
+    CommentId,
+    ReviewRoundId,
+    ImportId
 );

@@ -191,6 +191,148 @@ pub const TABLES: &[Table] = &[
         order_by: "kind",
         columns: &[("kind", Text), ("last_period", Int)],
     },
+    Table {
+        name: "req_modules",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("parent_id", Uuid),
+            ("prefix", Text),
+            ("name", Text),
+            ("description", Text),
+            ("ordinal", Int),
+            ("attributes", Json),
+            ("revision", Int),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    },
+    Table {
+        name: "req_counters",
+        order_by: "project_id, prefix",
+        columns: &[("project_id", Uuid), ("prefix", Text), ("next_number", Int)],
+    },
+    Table {
+        name: "requirements",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("module_id", Uuid),
+            ("human_id", Text),
+            ("number", Int),
+            ("title", Text),
+            ("statement", Text),
+            ("statement_xhtml", Text),
+            ("rationale", Text),
+            ("kind", Text),
+            ("priority", Text),
+            ("verification_methods", Json),
+            ("source", Text),
+            ("owner", Text),
+            ("tags", Json),
+            ("attributes", Json),
+            ("parent_id", Uuid),
+            ("ordinal", Int),
+            ("status", Text),
+            ("revision", Int),
+            ("approved_revision", Int),
+            ("external_id", Text),
+            ("findings", Json),
+            ("statement_key", Text),
+            ("comments_text", Text),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    },
+    Table {
+        name: "trace_links",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("kind", Text),
+            ("source_type", Text),
+            ("source_id", Uuid),
+            ("target_type", Text),
+            ("target_id", Uuid),
+            ("source_revision", Int),
+            ("target_revision", Int),
+            ("suspect", Bool),
+            ("suspect_reasons", Json),
+            ("created_by", Uuid),
+            ("created_at", Time),
+            ("confirmed_at", Time),
+            ("confirmed_by", Uuid),
+            ("external_id", Text),
+        ],
+    },
+    Table {
+        name: "req_comments",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("requirement_id", Uuid),
+            ("thread_id", Uuid),
+            ("author_id", Uuid),
+            ("author", Text),
+            ("body", Text),
+            ("revision", Int),
+            ("resolved_at", Time),
+            ("resolved_by", Text),
+            ("created_at", Time),
+        ],
+    },
+    Table {
+        name: "review_rounds",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("title", Text),
+            ("status", Text),
+            ("opened_by", Text),
+            ("opened_at", Time),
+            ("closed_by", Text),
+            ("closed_at", Time),
+            ("summary", Text),
+        ],
+    },
+    Table {
+        name: "review_items",
+        order_by: "round_id, requirement_id",
+        columns: &[
+            ("round_id", Uuid),
+            ("requirement_id", Uuid),
+            ("revision", Int),
+            ("outcome", Text),
+        ],
+    },
+    Table {
+        name: "review_reviewers",
+        order_by: "round_id, user_id",
+        columns: &[("round_id", Uuid), ("user_id", Uuid)],
+    },
+    Table {
+        name: "review_decisions",
+        order_by: "round_id, requirement_id, reviewer_id",
+        columns: &[
+            ("round_id", Uuid),
+            ("requirement_id", Uuid),
+            ("reviewer_id", Uuid),
+            ("decision", Text),
+            ("comment", Text),
+            ("revision", Int),
+            ("at", Time),
+        ],
+    },
+    Table {
+        name: "req_settings",
+        order_by: "project_id",
+        columns: &[("project_id", Uuid), ("disabled_rules", Json)],
+    },
 ];
 
 fn bad(table: &str, col: &str, why: impl std::fmt::Display) -> StoreError {
@@ -480,7 +622,7 @@ pub async fn wipe(db: &Db) -> StoreResult<()> {
             let names: Vec<&str> = TABLES
                 .iter()
                 .map(|t| t.name)
-                .chain(["sessions", "auth_failures", "worker_heartbeats"])
+                .chain(["sessions", "auth_failures", "worker_heartbeats", "req_imports"])
                 .collect();
             sqlx::query(&format!("TRUNCATE {} CASCADE", names.join(", ")))
                 .execute(p)
@@ -493,7 +635,7 @@ pub async fn wipe(db: &Db) -> StoreResult<()> {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            for name in ["sessions", "auth_failures", "worker_heartbeats"]
+            for name in ["sessions", "auth_failures", "worker_heartbeats", "req_imports"]
                 .into_iter()
                 .chain(TABLES.iter().rev().map(|t| t.name))
             {

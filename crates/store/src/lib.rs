@@ -11,6 +11,7 @@ mod health;
 pub mod jobs;
 pub mod migrate;
 mod portfolio;
+mod requirements;
 pub mod redis_bus;
 pub mod redis_cache;
 mod rows;

@@ -64,6 +64,7 @@ macro_rules! migration {
 pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001", "foundation"),
     migration!(2, "0002", "jobs"),
+    migration!(3, "0003", "requirements"),
 ];
 
 pub fn latest_version() -> i64 {

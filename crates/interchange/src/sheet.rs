@@ -1,1 +1,0 @@
-//! Tabular files (CSV and XLSX) read and written row by row.
