@@ -119,6 +119,7 @@ impl App {
             actor: filter.actor.clone(),
             action: filter.action,
             artefact_type: filter.artefact_type.clone(),
+            artefact_id: None,
             from: filter.from,
             to: filter.to,
             limit: limit.clamp(1, 100_000),

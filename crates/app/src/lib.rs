@@ -12,6 +12,7 @@ pub mod portfolio;
 pub mod ports;
 pub mod principal;
 pub mod requirement_port;
+pub mod requirements;
 
 pub use error::{AppError, AppResult};
 pub use principal::Principal;

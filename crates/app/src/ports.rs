@@ -79,6 +79,7 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     pub action: Option<Action>,
     pub artefact_type: Option<String>,
+    pub artefact_id: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub limit: i64,

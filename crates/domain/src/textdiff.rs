@@ -302,7 +302,10 @@ mod tests {
 
     #[test]
     fn deletion_marks_only_the_removed_words() {
-        let spans = word_diff("The system shall quickly respond.", "The system shall respond.");
+        let spans = word_diff(
+            "The system shall quickly respond.",
+            "The system shall respond.",
+        );
         assert_eq!(
             spans,
             vec![
@@ -355,7 +358,10 @@ mod tests {
 
     #[test]
     fn unicode_words_are_kept_whole() {
-        let spans = word_diff("Die Anlage muss grün blinken ❄️", "Die Anlage muss rot blinken ❄️");
+        let spans = word_diff(
+            "Die Anlage muss grün blinken ❄️",
+            "Die Anlage muss rot blinken ❄️",
+        );
         assert_eq!(
             spans,
             vec![
@@ -441,7 +447,10 @@ mod tests {
         let methods = methods.unwrap();
         assert_eq!(methods.old, "test");
         assert_eq!(methods.new, "test, analysis");
-        let added = diffs.iter().find(|d| d.field == "attributes.added").unwrap();
+        let added = diffs
+            .iter()
+            .find(|d| d.field == "attributes.added")
+            .unwrap();
         assert_eq!((added.old.as_str(), added.new.as_str()), ("", "true"));
         let statement = diffs.iter().find(|d| d.field == "statement").unwrap();
         assert_eq!(

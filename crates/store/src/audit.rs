@@ -13,7 +13,8 @@ const FILTER: &str = "($1 IS NULL OR project_id = $1) \
     AND ($3 IS NULL OR action = $3) \
     AND ($4 IS NULL OR artefact_type = $4) \
     AND ($5 IS NULL OR at >= $5) \
-    AND ($6 IS NULL OR at < $6)";
+    AND ($6 IS NULL OR at < $6) \
+    AND ($7 IS NULL OR artefact_id = $7)";
 
 fn actor_pattern(q: &AuditQuery) -> Option<String> {
     q.actor.as_ref().map(|a| {
@@ -33,7 +34,7 @@ impl AuditStore for Db {
     }
 
     async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
-        let sql = format!("SELECT {EVENT_COLS} FROM audit_events WHERE {FILTER} ORDER BY at DESC, id DESC LIMIT $7 OFFSET $8");
+        let sql = format!("SELECT {EVENT_COLS} FROM audit_events WHERE {FILTER} ORDER BY at DESC, id DESC LIMIT $8 OFFSET $9");
         let actor = actor_pattern(q);
         let rows: Vec<EventRow> = read!(self, |p| sqlx::query_as(&sql)
             .bind(q.project_id.map(|i| i.0))
@@ -42,6 +43,7 @@ impl AuditStore for Db {
             .bind(&q.artefact_type)
             .bind(q.from)
             .bind(q.to)
+            .bind(&q.artefact_id)
             .bind(q.limit)
             .bind(q.offset)
             .fetch_all(p)
@@ -60,6 +62,7 @@ impl AuditStore for Db {
             .bind(&q.artefact_type)
             .bind(q.from)
             .bind(q.to)
+            .bind(&q.artefact_id)
             .fetch_one(p)
             .await
             .map_err(db_err))

@@ -622,7 +622,12 @@ pub async fn wipe(db: &Db) -> StoreResult<()> {
             let names: Vec<&str> = TABLES
                 .iter()
                 .map(|t| t.name)
-                .chain(["sessions", "auth_failures", "worker_heartbeats", "req_imports"])
+                .chain([
+                    "sessions",
+                    "auth_failures",
+                    "worker_heartbeats",
+                    "req_imports",
+                ])
                 .collect();
             sqlx::query(&format!("TRUNCATE {} CASCADE", names.join(", ")))
                 .execute(p)
@@ -635,9 +640,14 @@ pub async fn wipe(db: &Db) -> StoreResult<()> {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            for name in ["sessions", "auth_failures", "worker_heartbeats", "req_imports"]
-                .into_iter()
-                .chain(TABLES.iter().rev().map(|t| t.name))
+            for name in [
+                "sessions",
+                "auth_failures",
+                "worker_heartbeats",
+                "req_imports",
+            ]
+            .into_iter()
+            .chain(TABLES.iter().rev().map(|t| t.name))
             {
                 sqlx::query(&format!("DELETE FROM {name}"))
                     .execute(&mut *tx)

@@ -11,9 +11,9 @@ mod health;
 pub mod jobs;
 pub mod migrate;
 mod portfolio;
-mod requirements;
 pub mod redis_bus;
 pub mod redis_cache;
+mod requirements;
 mod rows;
 
 use opensesa_app::ports::StoreError;

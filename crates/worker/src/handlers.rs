@@ -137,6 +137,7 @@ impl Handler for AuditExportHandler {
             actor: filter.actor,
             action: filter.action,
             artefact_type: filter.artefact_type,
+            artefact_id: None,
             from: filter.from,
             to: filter.to,
             limit: 1000,

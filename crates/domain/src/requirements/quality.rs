@@ -14,7 +14,6 @@ use super::model::ReqKind;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 // ---------------------------------------------------------------------------------------------
@@ -22,9 +21,7 @@ use std::sync::OnceLock;
 // ---------------------------------------------------------------------------------------------
 
 /// One quality rule.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleId {
     WeakWord,
@@ -98,7 +95,8 @@ impl RuleId {
                 "The statement uses non-binding, vague or open-ended words (should, fast, etc.)."
             }
             RuleId::Tbd => {
-                "The title, statement or rationale still contains TBD, TBC, TBR or \"to be determined\"."
+                "The title, statement or rationale still contains TBD, TBC, TBR, \
+                 \"to be determined\" or \"to be confirmed\"."
             }
             RuleId::MultipleShall => "The statement has more than one \"shall\".",
             RuleId::PassiveVoice => {
@@ -136,9 +134,7 @@ impl fmt::Display for RuleId {
 }
 
 /// How bad a finding is. Ordered most severe first.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Error,
@@ -300,8 +296,7 @@ pub fn check_text(input: &QualityInput<'_>, rules: &RuleSet) -> Vec<Finding> {
         });
         out.run(RuleId::MissingRationale, || {
             input.rationale.trim().is_empty().then(|| {
-                "No rationale: say why this requirement exists and where it comes from"
-                    .to_owned()
+                "No rationale: say why this requirement exists and where it comes from".to_owned()
             })
         });
         out.run(RuleId::Orphan, || {
@@ -330,7 +325,9 @@ struct Checks<'r> {
 impl Checks<'_> {
     fn run<M: IntoIterator<Item = String>>(&mut self, rule: RuleId, check: impl FnOnce() -> M) {
         if self.rules.is_enabled(rule) {
-            let found = check().into_iter().map(|message| Finding::new(rule, message));
+            let found = check()
+                .into_iter()
+                .map(|message| Finding::new(rule, message));
             self.findings.extend(found);
         }
     }
@@ -468,7 +465,8 @@ pub const WEAK_TERMS: &[(&str, Weakness)] = &[
 ];
 
 /// Placeholders that mark a requirement as unfinished.
-pub const PLACEHOLDER_TERMS: &[&str] = &["tbd", "tbc", "tbr", "to be determined", "to be confirmed"];
+pub const PLACEHOLDER_TERMS: &[&str] =
+    &["tbd", "tbc", "tbr", "to be determined", "to be confirmed"];
 
 fn weak_words(statement: &Words<'_>) -> Vec<String> {
     static TERMS: OnceLock<Lexicon> = OnceLock::new();
@@ -530,7 +528,7 @@ fn placeholders(input: &QualityInput<'_>, statement: &Words<'_>) -> Vec<String> 
 }
 
 fn multiple_shall(statement: &Words<'_>) -> Option<String> {
-    let count = statement.iter().filter(|w| w.lower == "shall").count();
+    let count = statement.lowers().filter(|w| *w == "shall").count();
     (count > 1).then(|| {
         format!(
             "The statement has {count} occurrences of \"shall\": write one requirement per \
@@ -567,32 +565,31 @@ fn passive_voice(statement: &Words<'_>) -> Vec<String> {
 
 /// The index of the participle when a passive "shall be …" phrase starts at `start`.
 fn passive_phrase_end(words: &Words<'_>, start: usize) -> Option<usize> {
-    let lower = |i: usize| words.get(i).map(|w| w.lower.as_str());
-    if lower(start)? != "shall" {
+    if words.lower(start)? != "shall" {
         return None;
     }
     let mut i = start + 1;
-    if lower(i)? == "not" {
+    if words.lower(i)? == "not" {
         i += 1;
     }
-    if lower(i)? != "be" {
+    if words.lower(i)? != "be" {
         return None;
     }
     i += 1;
     // "shall be automatically logged": one adverb may stand before the participle.
-    if lower(i)?.ends_with("ly") && lower(i + 1).is_some_and(is_past_participle) {
+    if words.lower(i)?.ends_with("ly") && words.lower(i + 1).is_some_and(is_past_participle) {
         i += 1;
     }
-    is_past_participle(lower(i)?).then_some(i)
+    is_past_participle(words.lower(i)?).then_some(i)
 }
 
 /// Whether "by" follows from `from` on, before the sentence or the next "shall" begins.
 fn has_agent(words: &Words<'_>, from: usize) -> bool {
     for i in from..words.len() {
-        if words.starts_sentence(i) || words.at(i).lower == "shall" {
+        if words.starts_sentence(i) || words.is(i, "shall") {
             return false;
         }
-        if words.at(i).lower == "by" {
+        if words.is(i, "by") {
             return true;
         }
     }
@@ -601,12 +598,64 @@ fn has_agent(words: &Words<'_>, from: usize) -> bool {
 
 /// Irregular past participles that do not end in -ed or -en.
 const IRREGULAR_PARTICIPLES: &[&str] = &[
-    "bent", "bound", "brought", "built", "bought", "burnt", "caught", "cut", "dealt", "done",
-    "drawn", "dug", "felt", "found", "grown", "heard", "held", "hit", "hung", "kept", "known",
-    "laid", "led", "left", "lent", "lit", "lost", "made", "meant", "met", "paid", "put",
-    "read", "run", "said", "sent", "set", "shown", "shut", "sold", "sought", "spent", "split",
-    "spread", "stood", "struck", "stuck", "taught", "thrown", "told", "thought", "understood",
-    "upheld", "withheld", "won", "worn", "torn", "wound",
+    "bent",
+    "bound",
+    "brought",
+    "built",
+    "bought",
+    "burnt",
+    "caught",
+    "cut",
+    "dealt",
+    "done",
+    "drawn",
+    "dug",
+    "felt",
+    "found",
+    "grown",
+    "heard",
+    "held",
+    "hit",
+    "hung",
+    "kept",
+    "known",
+    "laid",
+    "led",
+    "left",
+    "lent",
+    "lit",
+    "lost",
+    "made",
+    "meant",
+    "met",
+    "paid",
+    "put",
+    "read",
+    "run",
+    "said",
+    "sent",
+    "set",
+    "shown",
+    "shut",
+    "sold",
+    "sought",
+    "spent",
+    "split",
+    "spread",
+    "stood",
+    "struck",
+    "stuck",
+    "taught",
+    "thrown",
+    "told",
+    "thought",
+    "understood",
+    "upheld",
+    "withheld",
+    "won",
+    "worn",
+    "torn",
+    "wound",
 ];
 
 /// Words ending in -ed or -en that are not past participles, so "shall be green" is not
@@ -614,8 +663,8 @@ const IRREGULAR_PARTICIPLES: &[&str] = &[
 const NOT_PARTICIPLES: &[&str] = &[
     "between", "children", "citizen", "eleven", "even", "garden", "golden", "green", "hundred",
     "indeed", "kitchen", "naked", "need", "often", "open", "oxygen", "hydrogen", "nitrogen",
-    "sacred", "screen", "seven", "specimen", "speed", "sudden", "then", "token", "when",
-    "wicked", "wooden",
+    "sacred", "screen", "seven", "specimen", "speed", "sudden", "then", "token", "when", "wicked",
+    "wooden",
 ];
 
 fn is_past_participle(word: &str) -> bool {
@@ -651,56 +700,71 @@ fn join_and(items: &[&str]) -> String {
 // Words and term matching
 // ---------------------------------------------------------------------------------------------
 
-/// One word of a text: a maximal run of letters and digits.
+/// One word of a text: a maximal run of letters and digits (and "_").
 #[derive(Debug)]
 struct Word {
+    /// Byte range in the text.
     start: usize,
     end: usize,
-    lower: String,
+    /// Byte range of its lower-case form in [`Words::lower`].
+    lower_start: usize,
+    lower_end: usize,
 }
 
 /// A text cut into words; what lies between two words (spaces, punctuation) is its gap.
 struct Words<'t> {
     text: &'t str,
     words: Vec<Word>,
+    /// Every word in lower case, one buffer for all (one allocation, not one per word).
+    lower: String,
 }
 
 impl<'t> Words<'t> {
     fn of(text: &'t str) -> Self {
         let mut words = Vec::new();
+        let mut lower = String::with_capacity(text.len());
         let mut current: Option<Word> = None;
         for (i, c) in text.char_indices() {
             // "_" joins words as in identifiers: "tbc_ext" is not the placeholder "TBC".
             if c.is_alphanumeric() || c == '_' {
-                let word = current.get_or_insert_with(|| Word {
+                let word = current.get_or_insert(Word {
                     start: i,
                     end: i,
-                    lower: String::new(),
+                    lower_start: lower.len(),
+                    lower_end: lower.len(),
                 });
                 word.end = i + c.len_utf8();
-                word.lower.extend(c.to_lowercase());
+                if c.is_ascii() {
+                    lower.push(c.to_ascii_lowercase());
+                } else {
+                    lower.extend(c.to_lowercase());
+                }
+                word.lower_end = lower.len();
             } else if let Some(word) = current.take() {
                 words.push(word);
             }
         }
         words.extend(current);
-        Self { text, words }
+        Self { text, words, lower }
     }
 
     fn len(&self) -> usize {
         self.words.len()
     }
 
-    fn get(&self, i: usize) -> Option<&Word> {
-        self.words.get(i)
+    /// Word `i` in lower case; `None` past the end.
+    fn lower(&self, i: usize) -> Option<&str> {
+        let word = self.words.get(i)?;
+        Some(&self.lower[word.lower_start..word.lower_end])
     }
 
-    fn at(&self, i: usize) -> &Word {
-        &self.words[i]
+    /// Whether word `i` exists and is `expected` (lower case).
+    fn is(&self, i: usize, expected: &str) -> bool {
+        self.lower(i) == Some(expected)
     }
 
-    fn iter(&self) -> impl Iterator<Item = &Word> {
-        self.words.iter()
+    fn lowers(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).filter_map(|i| self.lower(i))
     }
 
     /// The text between word `i - 1` and word `i`.
@@ -755,7 +819,7 @@ impl Term {
         let words = Words::of(term);
         Self {
             index,
-            words: words.iter().map(|w| w.lower.clone()).collect(),
+            words: words.lowers().map(str::to_owned).collect(),
             gaps: (1..words.len())
                 .map(|i| normalise_gap(words.gap_before(i)))
                 .collect(),
@@ -768,7 +832,7 @@ impl Term {
                 .words
                 .iter()
                 .enumerate()
-                .all(|(k, w)| words.at(start + k).lower == *w)
+                .all(|(k, w)| words.is(start + k, w))
             && self
                 .gaps
                 .iter()
@@ -841,7 +905,7 @@ impl Lexicon {
 
     fn longest_at(&self, words: &Words<'_>, start: usize) -> Option<&Term> {
         self.by_first_word
-            .get(&words.at(start).lower)?
+            .get(words.lower(start)?)?
             .iter()
             .find(|t| t.matches_at(words, start))
     }
@@ -872,29 +936,26 @@ const MAX_NAMED: usize = 5;
 /// similarity search", 2007): shingles are ranked rarest first over the project; two sets
 /// with Jaccard ≥ t must share a shingle among the first |x| − ⌈t·|x|⌉ + 1 of each, so only
 /// those prefixes go into an inverted index, and every candidate it yields is verified with
-/// the exact Jaccard. This is exact (no misses, unlike MinHash), deterministic, and because
-/// prefixes hold the rarest shingles, boilerplate shared by many statements ("the system
-/// shall") yields few candidates. Exact duplicates are folded into one entry first, so a
-/// statement copied many times costs no more than one.
+/// the exact Jaccard. Unlike MinHash this misses nothing (shingles are compared by 56-bit
+/// hashes, so up to a collision of those), it is deterministic, and because prefixes hold
+/// the rarest shingles, boilerplate shared by many statements ("the system shall") yields
+/// few candidates. Exact duplicates are folded into one entry first, so a statement copied
+/// many times costs no more than one. The work grows with the number of statements and of
+/// similar pairs: only a project where thousands of statements are all alike costs more.
 #[derive(Debug, Clone, Default)]
 pub struct DuplicateIndex {
-    /// Key of every item, in the order given.
+    /// Key of every item, in the order given (repeated keys dropped).
     keys: Vec<String>,
     by_key: HashMap<String, u32>,
     /// Item → its group of equal normalised texts, or `NO_GROUP` for an empty statement.
     group_of: Vec<u32>,
-    groups: Vec<Group>,
+    /// The items of each group, in build order.
+    members: Flat<u32>,
+    /// Per group: (group, similarity in whole percent), most similar first.
+    near: Vec<Vec<(u32, u8)>>,
 }
 
 const NO_GROUP: u32 = u32::MAX;
-
-/// The items that share one normalised text, and the other groups nearly like it.
-#[derive(Debug, Clone, Default)]
-struct Group {
-    members: Vec<u32>,
-    /// (group, similarity in whole percent), most similar first.
-    near: Vec<(u32, u8)>,
-}
 
 impl DuplicateIndex {
     /// Indexes `(key, statement)` pairs; the key names the requirement in messages (its
@@ -902,124 +963,226 @@ impl DuplicateIndex {
     /// unique: a repeated key is ignored after its first item. Empty statements (or only
     /// punctuation) are never duplicates.
     pub fn build<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut index = Self::default();
-        let mut group_by_text: HashMap<String, u32> = HashMap::new();
-        let mut shingles = ShingleTable::default();
-        // Per group: its shingle ids (empty when too short for near duplicates).
-        let mut sets: Vec<Vec<u32>> = Vec::new();
-        eprintln!("PHASE start {:?}", std::time::Instant::now());
-        for (key, statement) in items {
-            if index.by_key.contains_key(key) {
-                continue;
-            }
-            let item = index.keys.len() as u32;
-            index.keys.push(key.to_owned());
-            index.by_key.insert(key.to_owned(), item);
-            let text = normalise(statement);
-            let group = if text.is_empty() {
-                NO_GROUP
-            } else if let Some(&group) = group_by_text.get(&text) {
-                group
-            } else {
-                let group = index.groups.len() as u32;
-                index.groups.push(Group::default());
-                sets.push(shingles.set_of(&text));
-                group_by_text.insert(text, group);
-                group
-            };
-            if let Some(g) = index.groups.get_mut(group as usize) {
-                g.members.push(item);
-            }
-            index.group_of.push(group);
+        let items = first_of_each_key(items);
+        let texts = Normalised::of(items.iter().map(|(_, statement)| *statement));
+        let (group_of, first_items) = group_equal_texts(&texts);
+        let members = members_by_group(&group_of, first_items.len());
+        let sets = shingle_sets(first_items.iter().map(|&item| texts.get(item as usize)));
+        let mut near: Vec<Vec<(u32, u8)>> = vec![Vec::new(); first_items.len()];
+        for (a, b, percent) in near_pairs(&sets) {
+            near[a as usize].push((b, percent));
+            near[b as usize].push((a, percent));
         }
-        eprintln!("PHASE groups {:?}", std::time::Instant::now());
-        let ranked = shingles.rank_rarest_first(sets);
-        eprintln!("PHASE ranked {:?}", std::time::Instant::now());
-        let pairs = near_pairs(ranked);
-        eprintln!("PHASE pairs {:?}", std::time::Instant::now());
-        for (a, b, percent) in pairs {
-            index.groups[a as usize].near.push((b, percent));
-            index.groups[b as usize].near.push((a, percent));
+        for list in &mut near {
+            list.sort_by_key(|&(other, percent)| (std::cmp::Reverse(percent), other));
         }
-        for group in &mut index.groups {
-            group
-                .near
-                .sort_by_key(|&(other, percent)| (std::cmp::Reverse(percent), other));
+        let keys: Vec<String> = items.iter().map(|(key, _)| (*key).to_owned()).collect();
+        let by_key = keys.iter().cloned().zip(0..).collect();
+        Self {
+            keys,
+            by_key,
+            group_of,
+            members,
+            near,
         }
-        index
     }
 
     /// The other items with the same normalised statement, in build order.
     pub fn duplicates_of(&self, key: &str) -> Vec<&str> {
-        let Some((item, group)) = self.lookup(key) else {
-            return Vec::new();
-        };
-        group
-            .members
-            .iter()
-            .filter(|&&m| m != item)
-            .map(|&m| self.keys[m as usize].as_str())
-            .collect()
+        self.lookup(key).map_or_else(Vec::new, |(item, group)| {
+            self.same_text(item, group).collect()
+        })
     }
 
     /// The items whose statements are nearly the same (and not equal), with the similarity
     /// in whole percent; most similar first, then in build order.
     pub fn near_duplicates_of(&self, key: &str) -> Vec<(&str, u8)> {
-        let Some((_, group)) = self.lookup(key) else {
-            return Vec::new();
-        };
-        group
-            .near
-            .iter()
-            .flat_map(|&(other, percent)| {
-                self.groups[other as usize]
-                    .members
-                    .iter()
-                    .map(move |&m| (self.keys[m as usize].as_str(), percent))
-            })
-            .collect()
+        self.lookup(key).map_or_else(Vec::new, |(_, group)| {
+            self.nearly_same_text(group).collect()
+        })
     }
 
     /// The `duplicate` and `near_duplicate` findings for one item (none for an unknown key),
     /// naming at most five other requirements and then "and N more".
+    ///
+    /// Costs O(named + near groups), not O(duplicates): a statement copied thousands of
+    /// times does not make every query over its copies slow.
     pub fn findings(&self, key: &str, rules: &RuleSet) -> Vec<Finding> {
+        let Some((item, group)) = self.lookup(key) else {
+            return Vec::new();
+        };
         let mut findings = Vec::new();
-        if rules.is_enabled(RuleId::Duplicate) {
-            let same = self.duplicates_of(key);
-            if !same.is_empty() {
-                let names = name_list(same.iter().map(|k| (*k).to_owned()));
-                findings.push(Finding::new(
-                    RuleId::Duplicate,
-                    format!("Same statement as {names}: remove the copy or merge them"),
-                ));
-            }
+        let copies = self.members.get(group).len() - 1;
+        if rules.is_enabled(RuleId::Duplicate) && copies > 0 {
+            let names = name_list(copies, self.same_text(item, group).map(str::to_owned));
+            findings.push(Finding::new(
+                RuleId::Duplicate,
+                format!("Same statement as {names}: remove the copy or merge them"),
+            ));
         }
-        if rules.is_enabled(RuleId::NearDuplicate) {
-            let near = self.near_duplicates_of(key);
-            if !near.is_empty() {
-                let names = name_list(near.iter().map(|(k, p)| format!("{k} ({p} % similar)")));
-                findings.push(Finding::new(
-                    RuleId::NearDuplicate,
-                    format!(
-                        "Nearly the same statement as {names}: merge them, or make the \
-                         difference explicit"
-                    ),
-                ));
-            }
+        let near = self.near_groups(group);
+        let similar: usize = near
+            .iter()
+            .map(|&(other, _)| self.members.get(other as usize).len())
+            .sum();
+        if rules.is_enabled(RuleId::NearDuplicate) && similar > 0 {
+            let names = name_list(
+                similar,
+                self.nearly_same_text(group)
+                    .map(|(k, percent)| format!("{k} ({percent} % similar)")),
+            );
+            findings.push(Finding::new(
+                RuleId::NearDuplicate,
+                format!(
+                    "Nearly the same statement as {names}: merge them, or make the \
+                     difference explicit"
+                ),
+            ));
         }
         findings
     }
 
-    fn lookup(&self, key: &str) -> Option<(u32, &Group)> {
+    /// The keys of the other items of `item`'s group.
+    fn same_text(&self, item: u32, group: usize) -> impl Iterator<Item = &str> {
+        self.members
+            .get(group)
+            .iter()
+            .filter(move |&&m| m != item)
+            .map(|&m| self.key(m))
+    }
+
+    /// The keys of the items of the groups near `group`, with their similarity.
+    fn nearly_same_text(&self, group: usize) -> impl Iterator<Item = (&str, u8)> {
+        self.near_groups(group)
+            .iter()
+            .flat_map(move |&(other, percent)| {
+                self.members
+                    .get(other as usize)
+                    .iter()
+                    .map(move |&m| (self.key(m), percent))
+            })
+    }
+
+    fn near_groups(&self, group: usize) -> &[(u32, u8)] {
+        self.near.get(group).map_or(&[], Vec::as_slice)
+    }
+
+    /// The item and its group, for a known key with a non-empty statement.
+    fn lookup(&self, key: &str) -> Option<(u32, usize)> {
         let item = *self.by_key.get(key)?;
-        let group = self.groups.get(self.group_of[item as usize] as usize)?;
-        Some((item, group))
+        let group = *self.group_of.get(item as usize)?;
+        (group != NO_GROUP).then_some((item, group as usize))
+    }
+
+    fn key(&self, item: u32) -> &str {
+        self.keys.get(item as usize).map_or("", String::as_str)
     }
 }
 
-/// "A, B, C, D, E and 3 more" — at most [`MAX_NAMED`] names.
-fn name_list(names: impl ExactSizeIterator<Item = String>) -> String {
-    let total = names.len();
+/// The items in the order given, without those whose key was already seen.
+fn first_of_each_key<'a>(
+    items: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut items: Vec<(&str, &str)> = items.into_iter().collect();
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    items.retain(|(key, _)| seen.insert(*key));
+    items
+}
+
+/// Many short sequences in one buffer (one allocation instead of one per sequence):
+/// sequence `i` is `items[ends[i - 1]..ends[i]]`.
+#[derive(Debug, Clone, Default)]
+struct Flat<T> {
+    items: Vec<T>,
+    ends: Vec<usize>,
+}
+
+impl<T> Flat<T> {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn range(&self, i: usize) -> std::ops::Range<usize> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        start..self.ends[i]
+    }
+
+    /// Sequence `i`, or an empty one past the end.
+    fn get(&self, i: usize) -> &[T] {
+        if i < self.len() {
+            &self.items[self.range(i)]
+        } else {
+            &[]
+        }
+    }
+
+    /// Ends the sequence being pushed.
+    fn close(&mut self) {
+        self.ends.push(self.items.len());
+    }
+}
+
+/// The normalised statements (see [`normalise_into`]) in one buffer.
+struct Normalised {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Normalised {
+    fn of<'a>(statements: impl Iterator<Item = &'a str> + Clone) -> Self {
+        // Normalised text is never longer than the original, but for the rare non-ASCII
+        // letter whose lower case is longer: one allocation, as a rule.
+        let mut all = Self {
+            text: String::with_capacity(statements.clone().map(str::len).sum()),
+            ends: Vec::with_capacity(statements.size_hint().0),
+        };
+        for statement in statements {
+            normalise_into(statement, &mut all.text);
+            all.ends.push(all.text.len());
+        }
+        all
+    }
+
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+}
+
+/// Numbers the distinct non-empty texts in order of first appearance. Returns the group of
+/// every item (`NO_GROUP` for an empty text) and the first item of every group.
+fn group_equal_texts(texts: &Normalised) -> (Vec<u32>, Vec<u32>) {
+    let count = texts.ends.len();
+    let mut group_by_text: HashMap<&str, u32> = HashMap::with_capacity(count);
+    let mut first_items = Vec::new();
+    let group_of = (0..count)
+        .map(|item| {
+            let text = texts.get(item);
+            if text.is_empty() {
+                return NO_GROUP;
+            }
+            *group_by_text.entry(text).or_insert_with(|| {
+                first_items.push(item as u32);
+                first_items.len() as u32 - 1
+            })
+        })
+        .collect();
+    (group_of, first_items)
+}
+
+/// The items of every group, in item order.
+fn members_by_group(group_of: &[u32], groups: usize) -> Flat<u32> {
+    let entries: Vec<(usize, u32)> = group_of
+        .iter()
+        .enumerate()
+        .filter(|(_, &g)| g != NO_GROUP)
+        .map(|(item, &g)| (g as usize, item as u32))
+        .collect();
+    bucket_sort(groups, &entries)
+}
+
+/// "A, B, C, D, E and 3 more": the first [`MAX_NAMED`] of `total` names.
+fn name_list(total: usize, names: impl Iterator<Item = String>) -> String {
     let named: Vec<String> = names.take(MAX_NAMED).collect();
     let mut list = named.join(", ");
     if total > named.len() {
@@ -1028,82 +1191,81 @@ fn name_list(names: impl ExactSizeIterator<Item = String>) -> String {
     list
 }
 
-/// Lower-case words separated by single spaces; punctuation only separates words.
-fn normalise(statement: &str) -> String {
-    let mut text = String::with_capacity(statement.len());
+/// Appends `statement` to `out` in normalised form: lower-case words separated by single
+/// spaces; punctuation only separates words.
+fn normalise_into(statement: &str, out: &mut String) {
+    let start = out.len();
     let mut in_word = false;
     for c in statement.chars() {
         if !c.is_alphanumeric() {
             in_word = false;
             continue;
         }
-        if !in_word && !text.is_empty() {
-            text.push(' ');
+        if !in_word && out.len() > start {
+            out.push(' ');
         }
         in_word = true;
         if c.is_ascii() {
-            text.push(c.to_ascii_lowercase());
+            out.push(c.to_ascii_lowercase());
         } else {
-            text.extend(c.to_lowercase());
+            out.extend(c.to_lowercase());
         }
     }
-    text
 }
 
-/// Word 3-shingles interned as dense ids, with the number of groups each occurs in.
-#[derive(Default)]
-struct ShingleTable {
-    ids: PreHashedMap<u32>,
-    group_count: Vec<u32>,
+/// The word 3-shingles of each distinct normalised text, as sorted sets of tokens ordered
+/// rarest first — the global order that prefix filtering needs (see [`DuplicateIndex`]).
+///
+/// A token is a shingle's 64-bit hash with its top 8 bits replaced by the number of texts it
+/// occurs in (estimated, saturating at 255), so that sorting tokens as numbers sorts them by
+/// rarity, ties by hash. The count comes from one row of counters indexed by hash (a
+/// one-row count-min sketch): collisions only over-estimate, which may cost speed but never
+/// a missed pair, since any fixed order is correct; and it avoids a hash map holding every
+/// distinct shingle, which dominated the build time. Dropping 8 hash bits leaves 56, so
+/// distinct shingles share a token with negligible probability (about 10⁻⁴ over 3 million).
+/// Texts of fewer than [`NEAR_MIN_WORDS`] words get an empty set.
+fn shingle_sets<'t>(texts: impl Iterator<Item = &'t str>) -> Flat<u64> {
+    let mut sets = Flat::default();
+    let mut hashes = Vec::new();
+    for text in texts {
+        shingle_hashes(text, &mut hashes);
+        sets.items.extend_from_slice(&hashes);
+        sets.close();
+    }
+    let counters = sets.items.len().next_power_of_two().clamp(1 << 10, 1 << 24);
+    let slot = |hash: u64| (hash as usize) & (counters - 1);
+    let mut counts = vec![0u8; counters];
+    for &hash in &sets.items {
+        counts[slot(hash)] = counts[slot(hash)].saturating_add(1);
+    }
+    for hash in &mut sets.items {
+        *hash = (u64::from(counts[slot(*hash)]) << 56) | (*hash >> 8);
+    }
+    for i in 0..sets.len() {
+        let range = sets.range(i);
+        sets.items[range].sort_unstable();
+    }
+    sets
 }
 
-impl ShingleTable {
-    /// The distinct shingle ids of a normalised text, sorted; empty for texts of fewer
-    /// than [`NEAR_MIN_WORDS`] words. Call once per distinct text: it counts occurrences.
-    fn set_of(&mut self, text: &str) -> Vec<u32> {
-        let words: Vec<u64> = text.split(' ').map(hash_word).collect();
-        if words.len() < NEAR_MIN_WORDS {
-            return Vec::new();
+/// Fills `out` with the distinct shingle hashes of a normalised text (none for fewer than
+/// [`NEAR_MIN_WORDS`] words).
+fn shingle_hashes(text: &str, out: &mut Vec<u64>) {
+    out.clear();
+    let mut window = [0u64; 3];
+    let mut words = 0;
+    for word in text.split(' ') {
+        window = [window[1], window[2], hash_word(word)];
+        words += 1;
+        if words >= 3 {
+            out.push(hash_shingle(window));
         }
-        let mut hashes: Vec<u64> = words.windows(3).map(hash_shingle).collect();
-        hashes.sort_unstable();
-        hashes.dedup();
-        let mut set: Vec<u32> = hashes.into_iter().map(|h| self.intern(h)).collect();
-        set.sort_unstable();
-        set
     }
-
-    fn intern(&mut self, hash: u64) -> u32 {
-        let next = self.group_count.len() as u32;
-        let id = *self.ids.entry(hash).or_insert(next);
-        if id == next {
-            self.group_count.push(0);
-        }
-        self.group_count[id as usize] += 1;
-        id
+    if words < NEAR_MIN_WORDS {
+        out.clear();
     }
-
-    /// Renumbers the shingles of `sets` by rarity — fewest groups first, ties by first
-    /// appearance, so the order is deterministic — each set sorted by the new numbers.
-    fn rank_rarest_first(&self, mut sets: Vec<Vec<u32>>) -> Vec<Vec<u32>> {
-        let mut order: Vec<u64> = self
-            .group_count
-            .iter()
-            .enumerate()
-            .map(|(id, &count)| (u64::from(count) << 32) | id as u64)
-            .collect();
-        order.sort_unstable();
-        let mut rank = vec![0u32; order.len()];
-        for (position, key) in order.iter().enumerate() {
-            // The low 32 bits are the id.
-            rank[(key & u64::from(u32::MAX)) as usize] = position as u32;
-        }
-        for set in &mut sets {
-            set.iter_mut().for_each(|id| *id = rank[*id as usize]);
-            set.sort_unstable();
-        }
-        sets
-    }
+    out.sort_unstable();
+    out.dedup();
 }
 
 /// FNV-1a of a word, mixed so that every bit depends on every input bit.
@@ -1115,8 +1277,7 @@ fn hash_word(word: &str) -> u64 {
 }
 
 /// Combines three word hashes, order-sensitively (each position rotated differently).
-fn hash_shingle(words: &[u64]) -> u64 {
-    let (a, b, c) = (words[0], words[1], words[2]);
+fn hash_shingle([a, b, c]: [u64; 3]) -> u64 {
     mix64(a.rotate_left(42) ^ b.rotate_left(21) ^ c)
 }
 
@@ -1127,51 +1288,31 @@ fn mix64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// A hasher for keys that are already good hashes.
-#[derive(Default)]
-struct PreHashed(u64);
-
-impl Hasher for PreHashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = mix64(self.0 ^ u64::from(b));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type PreHashedMap<V> = HashMap<u64, V, BuildHasherDefault<PreHashed>>;
-
 /// Every pair of shingle sets with Jaccard ≥ NUM/DEN, as (a, b, percent) with a < b.
-/// `sets` must be numbered rarest first (see [`ShingleTable::rank_rarest_first`]).
-fn near_pairs(sets: Vec<Vec<u32>>) -> Vec<(u32, u32, u8)> {
-    // Ascending size: every set already indexed is no larger than the one probing, so one
-    // length test suffices and each pair is met once.
+/// The tokens of `sets` must be ordered rarest first (see [`shingle_sets`]).
+fn near_pairs(sets: &Flat<u64>) -> Vec<(u32, u32, u8)> {
+    // Ascending size (ties by number): a set is only compared with sets before it in this
+    // order, so each pair is met once, and those are no larger, so one length test suffices.
     let mut order: Vec<u32> = (0..sets.len() as u32)
-        .filter(|&s| !sets[s as usize].is_empty())
+        .filter(|&s| !sets.get(s as usize).is_empty())
         .collect();
-    order.sort_by_key(|&s| (sets[s as usize].len(), s));
-    let tokens = sets.iter().flatten().max().map_or(0, |&t| t as usize + 1);
-    let mut postings: Vec<Vec<u32>> = vec![Vec::new(); tokens];
+    order.sort_by_key(|&s| (sets.get(s as usize).len(), s));
+    let postings = prefix_postings(sets, &order);
+    let earlier = earlier_postings(&postings, order.len());
     // `seen[s] == probe + 1` marks s as already a candidate of the current probe.
     let mut seen: Vec<u32> = vec![0; sets.len()];
     let mut pairs = Vec::new();
     for (probe, &x) in order.iter().enumerate() {
-        let set_x = &sets[x as usize];
-        let prefix = &set_x[..prefix_len(set_x.len())];
+        let set_x = sets.get(x as usize);
         let mark = probe as u32 + 1;
-        for &token in prefix {
-            for &y in &postings[token as usize] {
+        for &(start, end) in earlier.get(probe) {
+            for posting in &postings[start as usize..end as usize] {
+                let y = posting.set;
                 if seen[y as usize] == mark {
                     continue;
                 }
                 seen[y as usize] = mark;
-                let set_y = &sets[y as usize];
+                let set_y = sets.get(y as usize);
                 // |y| ≤ |x| here, and Jaccard ≥ t needs |y| ≥ t·|x|.
                 if NEAR_DEN * set_y.len() < NEAR_NUM * set_x.len() {
                     continue;
@@ -1181,11 +1322,81 @@ fn near_pairs(sets: Vec<Vec<u32>>) -> Vec<(u32, u32, u8)> {
                 }
             }
         }
-        for &token in prefix {
-            postings[token as usize].push(x);
-        }
     }
     pairs
+}
+
+/// One set having a token in its prefix.
+#[derive(Clone, Copy)]
+struct Posting {
+    token: u64,
+    /// The set's position in processing order.
+    position: u32,
+    set: u32,
+}
+
+/// The prefix tokens of every set, sorted by token and then processing order: an inverted
+/// index of the prefixes in one array, each token's postings a contiguous run.
+fn prefix_postings(sets: &Flat<u64>, order: &[u32]) -> Vec<Posting> {
+    let mut postings: Vec<Posting> = order
+        .iter()
+        .enumerate()
+        .flat_map(|(position, &set)| {
+            prefix(sets.get(set as usize))
+                .iter()
+                .map(move |&token| Posting {
+                    token,
+                    position: position as u32,
+                    set,
+                })
+        })
+        .collect();
+    postings.sort_unstable_by_key(|p| (p.token, p.position));
+    postings
+}
+
+/// For every position in processing order, the ranges of `postings` holding the earlier
+/// sets that share a prefix token with it: its candidates.
+fn earlier_postings(postings: &[Posting], positions: usize) -> Flat<(u32, u32)> {
+    let mut ranges = Vec::new();
+    let mut run_start = 0;
+    for (k, posting) in postings.iter().enumerate() {
+        if posting.token != postings[run_start].token {
+            run_start = k;
+        }
+        if run_start < k {
+            ranges.push((posting.position as usize, (run_start as u32, k as u32)));
+        }
+    }
+    bucket_sort(positions, &ranges)
+}
+
+/// Sorts `(bucket, value)` entries into buckets `0..buckets` (a counting sort), keeping the
+/// entries' order within each bucket.
+fn bucket_sort<T: Copy + Default>(buckets: usize, entries: &[(usize, T)]) -> Flat<T> {
+    let mut ends = vec![0usize; buckets];
+    for &(bucket, _) in entries {
+        ends[bucket] += 1;
+    }
+    let mut total = 0;
+    for end in &mut ends {
+        total += *end;
+        *end = total;
+    }
+    // Fill every bucket from its end while walking the entries backwards, so that each
+    // bucket ends up in the entries' order.
+    let mut next = ends.clone();
+    let mut items = vec![T::default(); total];
+    for &(bucket, value) in entries.iter().rev() {
+        next[bucket] -= 1;
+        items[next[bucket]] = value;
+    }
+    Flat { items, ends }
+}
+
+/// The tokens of a set that any set similar enough must share one of.
+fn prefix(set: &[u64]) -> &[u64] {
+    &set[..prefix_len(set.len())]
 }
 
 /// |x| − ⌈t·|x|⌉ + 1: the shortest prefix that two sets with Jaccard ≥ t always share a
@@ -1196,13 +1407,13 @@ fn prefix_len(size: usize) -> usize {
 }
 
 /// The Jaccard similarity in whole percent when it is at least NUM/DEN. Both sets sorted.
-fn similar_enough(x: &[u32], y: &[u32]) -> Option<u8> {
+fn similar_enough(x: &[u64], y: &[u64]) -> Option<u8> {
     let common = overlap(x, y);
     let union = x.len() + y.len() - common;
     (NEAR_DEN * common >= NEAR_NUM * union).then(|| (100 * common / union) as u8)
 }
 
-fn overlap(x: &[u32], y: &[u32]) -> usize {
+fn overlap(x: &[u64], y: &[u64]) -> usize {
     let (mut i, mut j, mut common) = (0, 0, 0);
     while i < x.len() && j < y.len() {
         match x[i].cmp(&y[j]) {
@@ -1308,7 +1519,10 @@ mod tests {
         rules.disable(RuleId::Orphan);
         rules.disable(RuleId::Tbd);
         assert!(!rules.is_enabled(RuleId::Orphan));
-        assert_eq!(rules.disabled().collect::<Vec<_>>(), vec![RuleId::Tbd, RuleId::Orphan]);
+        assert_eq!(
+            rules.disabled().collect::<Vec<_>>(),
+            vec![RuleId::Tbd, RuleId::Orphan]
+        );
         rules.enable(RuleId::Orphan);
         assert!(rules.is_enabled(RuleId::Orphan));
         assert_eq!(rules, RuleSet::from_disabled([RuleId::Tbd]));
@@ -1324,8 +1538,14 @@ mod tests {
         );
         let messages: Vec<_> = found.iter().map(|f| f.message.as_str()).collect();
         assert_eq!(found.len(), 3, "{messages:?}");
-        assert!(messages[0].starts_with("\"Should\" is not binding"), "{messages:?}");
-        assert!(messages[1].starts_with("\"quickly\" is vague"), "{messages:?}");
+        assert!(
+            messages[0].starts_with("\"Should\" is not binding"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].starts_with("\"quickly\" is vague"),
+            "{messages:?}"
+        );
         assert!(messages[2].starts_with("\"etc\" leaves"), "{messages:?}");
         assert!(found.iter().all(|f| f.severity == Severity::Warning));
     }
@@ -1333,7 +1553,9 @@ mod tests {
     #[test]
     fn weak_word_matches_phrases_and_punctuation_inside_terms() {
         let found = findings_of(
-            &with_statement("Alarms shall be shown as appropriate and/or logged in a user-friendly way."),
+            &with_statement(
+                "Alarms shall be shown as appropriate and/or logged in a user-friendly way.",
+            ),
             RuleId::WeakWord,
         );
         let messages: Vec<_> = found.iter().map(|f| f.message.as_str()).collect();
@@ -1350,7 +1572,11 @@ mod tests {
             RuleId::WeakWord,
         );
         assert_eq!(found.len(), 1);
-        assert!(found[0].message.ends_with("(3 occurrences)"), "{}", found[0].message);
+        assert!(
+            found[0].message.ends_with("(3 occurrences)"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]
@@ -1360,7 +1586,10 @@ mod tests {
         );
         assert_eq!(findings_of(&input, RuleId::WeakWord), vec![]);
         // "and or" (no slash) is not the combinator "and/or".
-        assert_eq!(findings_of(&with_statement("red and or blue"), RuleId::WeakWord), vec![]);
+        assert_eq!(
+            findings_of(&with_statement("red and or blue"), RuleId::WeakWord),
+            vec![]
+        );
     }
 
     // tbd ----------------------------------------------------------------------------------
@@ -1380,13 +1609,16 @@ mod tests {
             "Unresolved placeholder \"TBD\" in the title and statement: resolve it before the \
              requirement is baselined"
         );
-        assert!(found[1].message.contains("\"to be confirmed\" in the rationale"));
+        assert!(found[1]
+            .message
+            .contains("\"to be confirmed\" in the rationale"));
         assert_eq!(found[0].severity, Severity::Error);
     }
 
     #[test]
     fn tbd_does_not_fire_inside_words() {
-        let input = with_statement("The TBDX flag and the tbc_ext field shall be stored by the logger.");
+        let input =
+            with_statement("The TBDX flag and the tbc_ext field shall be stored by the logger.");
         assert_eq!(findings_of(&input, RuleId::Tbd), vec![]);
         assert_eq!(findings_of(&clean(), RuleId::Tbd), vec![]);
     }
@@ -1411,7 +1643,9 @@ mod tests {
 
     #[test]
     fn passive_voice_fires_without_an_agent() {
-        let input = with_statement("Every failed login shall be logged. Reports shall not be automatically sent.");
+        let input = with_statement(
+            "Every failed login shall be logged. Reports shall not be automatically sent.",
+        );
         let found = findings_of(&input, RuleId::PassiveVoice);
         let messages: Vec<_> = found.iter().map(|f| f.message.as_str()).collect();
         assert_eq!(found.len(), 2, "{messages:?}");
@@ -1428,7 +1662,11 @@ mod tests {
             "The door shall be open for at most 5 s.",
             "The system shall log every failed login.",
         ] {
-            assert_eq!(findings_of(&with_statement(statement), RuleId::PassiveVoice), vec![], "{statement}");
+            assert_eq!(
+                findings_of(&with_statement(statement), RuleId::PassiveVoice),
+                vec![],
+                "{statement}"
+            );
         }
     }
 
@@ -1511,7 +1749,10 @@ mod tests {
         assert_eq!(all, expected);
         for rule in RuleId::ALL {
             let rules = RuleSet::from_disabled([rule]);
-            assert!(check_text(&bad, &rules).iter().all(|f| f.rule != rule), "{rule}");
+            assert!(
+                check_text(&bad, &rules).iter().all(|f| f.rule != rule),
+                "{rule}"
+            );
         }
         let none = RuleSet::from_disabled(RuleId::ALL);
         assert_eq!(check_text(&bad, &none), vec![]);
@@ -1562,7 +1803,10 @@ mod tests {
         let idx = index(&[
             ("R-1", "The system shall log every failed login."),
             ("R-2", "the  SYSTEM shall log every failed login"),
-            ("R-3", "The system shall lock the account after 5 failed logins."),
+            (
+                "R-3",
+                "The system shall lock the account after 5 failed logins.",
+            ),
             ("R-4", "The system, shall log: every failed login!"),
         ]);
         assert_eq!(idx.duplicates_of("R-1"), vec!["R-2", "R-4"]);
@@ -1590,13 +1834,23 @@ mod tests {
         let other = "The landing gear shall extend within 10 s of the pilot command";
         let related = "The flight control computer shall accept every command that arrives \
                        with a valid checksum";
-        let idx = index(&[("A", base), ("B", near), ("C", other), ("D", related), ("E", base)]);
+        let idx = index(&[
+            ("A", base),
+            ("B", near),
+            ("C", other),
+            ("D", related),
+            ("E", base),
+        ]);
         let near_a = idx.near_duplicates_of("A");
         assert_eq!(near_a.len(), 1, "{near_a:?}");
         assert_eq!(near_a[0].0, "B");
         assert!(near_a[0].1 >= 80, "{near_a:?}");
         // Both copies of the base text are near duplicates of B.
-        let near_b: Vec<&str> = idx.near_duplicates_of("B").into_iter().map(|(k, _)| k).collect();
+        let near_b: Vec<&str> = idx
+            .near_duplicates_of("B")
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         assert_eq!(near_b, vec!["A", "E"]);
         assert!(idx.near_duplicates_of("C").is_empty());
         assert!(idx.near_duplicates_of("D").is_empty());
@@ -1606,12 +1860,22 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].rule, RuleId::NearDuplicate);
         assert_eq!(found[0].severity, Severity::Warning);
-        assert!(found[0].message.starts_with("Nearly the same statement as A ("), "{}", found[0].message);
+        assert!(
+            found[0]
+                .message
+                .starts_with("Nearly the same statement as A ("),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]
     fn near_duplicates_skip_very_short_statements() {
-        let idx = index(&[("A", "Log all logins"), ("B", "Log all logins now"), ("C", "Log all logins")]);
+        let idx = index(&[
+            ("A", "Log all logins"),
+            ("B", "Log all logins now"),
+            ("C", "Log all logins"),
+        ]);
         assert!(idx.near_duplicates_of("A").is_empty());
         assert!(idx.near_duplicates_of("B").is_empty());
         assert_eq!(idx.duplicates_of("A"), vec!["C"]);
@@ -1650,7 +1914,11 @@ mod tests {
 
     #[test]
     fn repeated_keys_keep_the_first_item() {
-        let idx = index(&[("A", "one text here"), ("A", "other text"), ("B", "one text here")]);
+        let idx = index(&[
+            ("A", "one text here"),
+            ("A", "other text"),
+            ("B", "one text here"),
+        ]);
         assert_eq!(idx.duplicates_of("A"), vec!["B"]);
     }
 
@@ -1658,7 +1926,9 @@ mod tests {
     fn prefix_filter_agrees_with_brute_force() {
         // A few base sentences, each copied with up to three words replaced, dropped or
         // added at random places, so that similarities spread across the threshold.
-        let vocabulary = ["pump", "valve", "open", "close", "within", "5", "s", "alarm"];
+        let vocabulary = [
+            "pump", "valve", "open", "close", "within", "5", "s", "alarm",
+        ];
         let bases: Vec<Vec<String>> = (0..6u64)
             .map(|b| (0..8 + 3 * b).map(|w| format!("w{b}x{w}")).collect())
             .collect();
@@ -1681,10 +1951,12 @@ mod tests {
                 words.join(" ")
             })
             .collect();
-        let mut table = ShingleTable::default();
-        let shingles: Vec<Vec<u32>> = statements.iter().map(|s| table.set_of(s)).collect();
-        let ranked = table.rank_rarest_first(shingles.clone());
-        let fast: BTreeSet<(u32, u32)> = near_pairs(ranked).into_iter().map(|(a, b, _)| (a, b)).collect();
+        let sets = shingle_sets(statements.iter().map(String::as_str));
+        let fast: BTreeSet<(u32, u32)> = near_pairs(&sets)
+            .into_iter()
+            .map(|(a, b, _)| (a, b))
+            .collect();
+        let shingles: Vec<&[u64]> = (0..sets.len()).map(|i| sets.get(i)).collect();
         let mut slow = BTreeSet::new();
         for a in 0..shingles.len() {
             for b in a + 1..shingles.len() {
@@ -1706,9 +1978,21 @@ mod tests {
 
     #[test]
     fn duplicate_index_builds_over_20000_statements() {
-        let subjects = ["flight computer", "landing gear", "fuel pump", "cabin display", "radio"];
+        let subjects = [
+            "flight computer",
+            "landing gear",
+            "fuel pump",
+            "cabin display",
+            "radio",
+        ];
         let actions = ["report", "log", "reject", "display", "store", "transmit"];
-        let objects = ["every command", "each fault", "the position", "all alarms", "the status"];
+        let objects = [
+            "every command",
+            "each fault",
+            "the position",
+            "all alarms",
+            "the status",
+        ];
         let statements: Vec<(String, String)> = (0..20_000usize)
             .map(|i| {
                 let text = format!(
@@ -1750,69 +2034,14 @@ mod tests {
         let many = vec![error.clone(); 30];
         assert_eq!(score(&many, 2), 0);
         // Per-requirement lists flatten naturally.
-        let per_requirement = [vec![error.clone()], vec![], vec![warning.clone(), info.clone()]];
-        assert_eq!(score(per_requirement.iter().flatten(), per_requirement.len()), 95);
-    }
-}
-
-#[cfg(test)]
-mod bench_tmp {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn big() {
-        let words: Vec<String> = (0..5000).map(|i| format!("word{i}")).collect();
-        let mut x = 1u64;
-        let mut statements: Vec<(String, String)> = Vec::new();
-        for i in 0..100_000usize {
-            x = mix64(x + i as u64);
-            let n = 8 + (x % 25) as usize;
-            let mut s = String::from("The system shall");
-            for _ in 0..n {
-                x = mix64(x);
-                // Zipf-ish: favour low indexes
-                let r = (x % 5000) as usize;
-                let idx = r * r / 5000;
-                s.push(' ');
-                s.push_str(&words[idx]);
-            }
-            if i % 10 == 0 && i > 0 {
-                // near copy of a previous one
-                let prev = statements[i - 1].1.clone();
-                s = format!("{prev} extra");
-            }
-            if i % 17 == 0 && i > 0 {
-                s = statements[i - 3].1.clone();
-            }
-            statements.push((format!("REQ-{i}"), s));
-        }
-        // templated boilerplate
-        for i in 0..20_000usize {
-            statements.push((format!("TPL-{i}"), format!("The system shall display the {} field in the {} form", i % 100, i % 37)));
-        }
-        fn cpu() -> u64 {
-            let st = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-            let after = &st[st.rfind(')').unwrap() + 2..];
-            let f: Vec<&str> = after.split(' ').collect();
-            f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
-        }
-        let c0 = cpu();
-        let t = std::time::Instant::now();
-        let idx = DuplicateIndex::build(statements.iter().map(|(k, s)| (k.as_str(), s.as_str())));
-        let built = t.elapsed();
-        eprintln!("BENCH cpu build {}0 ms", cpu() - c0);
-        let rules = RuleSet::all();
-        let mut n = 0;
-        for (k, _) in &statements {
-            n += idx.findings(k, &rules).len();
-        }
-        eprintln!("BENCH build {:?} total {:?} findings {n}", built, t.elapsed());
-        let t = std::time::Instant::now();
-        let mut m = 0;
-        for (k, s) in &statements {
-            let input = QualityInput { title: k, statement: s, rationale: "", kind: "functional", ..Default::default() };
-            m += check_text(&input, &rules).len();
-        }
-        eprintln!("BENCH check_text {:?} findings {m} cpu total {}0 ms", t.elapsed(), cpu() - c0);
+        let per_requirement = [
+            vec![error.clone()],
+            vec![],
+            vec![warning.clone(), info.clone()],
+        ];
+        assert_eq!(
+            score(per_requirement.iter().flatten(), per_requirement.len()),
+            95
+        );
     }
 }

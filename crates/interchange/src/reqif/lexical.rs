@@ -108,12 +108,11 @@ fn strip_timezone(s: &str) -> Option<&str> {
 pub(crate) fn is_ncname(s: &str) -> bool {
     let mut chars = s.chars();
     let first_ok = chars.next().is_some_and(|c| c == '_' || c.is_alphabetic());
-    first_ok
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '\u{B7}'))
+    first_ok && chars.all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '\u{B7}'))
 }
 
 /// Whether XML 1.0 can carry `c` at all (even escaped).
-fn is_xml_char(c: char) -> bool {
+pub(crate) fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
 }
 

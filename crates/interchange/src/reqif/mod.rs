@@ -9,7 +9,9 @@
 //! (US-ASCII and ISO-8859-1 are read too), unexpected elements where they would hide content,
 //! references that point nowhere (types, datatypes, attribute definitions, enumeration values,
 //! relation ends, hierarchy objects), duplicate identifiers and values that do not parse for
-//! their datatype.
+//! their datatype. This is stricter than the Python `reqif` library, which parses files with
+//! dangling type and datatype references; see the classification of the interop files in
+//! `tests.rs` for each case and why.
 //!
 //! Deliberately tolerated, because real exports contain them and nothing is lost: a missing XML
 //! declaration, a missing `THE-HEADER` or `CORE-CONTENT`, `REQ-IF-CONTENT` sections in any

@@ -287,7 +287,9 @@ impl Index {
             index.objects.insert(object.identifier.as_str().into(), i);
         }
         for (t, spec_type) in doc.spec_types.iter().enumerate() {
-            index.spec_types.insert(spec_type.identifier.as_str().into(), t);
+            index
+                .spec_types
+                .insert(spec_type.identifier.as_str().into(), t);
             for (a, attribute) in spec_type.attributes.iter().enumerate() {
                 index
                     .attributes
@@ -297,7 +299,9 @@ impl Index {
         for (d, datatype) in doc.datatypes.iter().enumerate() {
             if let DatatypeKind::Enumeration { values } = &datatype.kind {
                 for (v, value) in values.iter().enumerate() {
-                    index.enum_values.insert(value.identifier.as_str().into(), (d, v));
+                    index
+                        .enum_values
+                        .insert(value.identifier.as_str().into(), (d, v));
                 }
             }
         }

@@ -44,7 +44,10 @@ struct Parser<R: Read> {
 
 /// The error for a child element that has no business where it is.
 fn unexpected(child: &Tag, parent: &Tag) -> ReqifError {
-    let message = format!("unexpected element <{}> inside <{}>", child.name, parent.name);
+    let message = format!(
+        "unexpected element <{}> inside <{}>",
+        child.name, parent.name
+    );
     ReqifError::at(child.pos, message)
 }
 
@@ -56,7 +59,10 @@ fn describe(tag: &Tag) -> String {
 fn required_id(tag: &Tag) -> Result<String> {
     match tag.attr("IDENTIFIER").map(trim_xml) {
         Some(id) if !id.is_empty() => Ok(id.to_owned()),
-        _ => Err(ReqifError::at(tag.pos, format!("<{}> has no IDENTIFIER", tag.name))),
+        _ => Err(ReqifError::at(
+            tag.pos,
+            format!("<{}> has no IDENTIFIER", tag.name),
+        )),
     }
 }
 
@@ -211,7 +217,10 @@ impl<R: Read> Parser<R> {
                 return Err(unexpected(&reference, container));
             }
             if found.is_some() {
-                let message = format!("<{}> of {what} holds more than one reference", container.name);
+                let message = format!(
+                    "<{}> of {what} holds more than one reference",
+                    container.name
+                );
                 return Err(ReqifError::at(reference.pos, message));
             }
             let text = p.text(&reference)?;
@@ -583,7 +592,11 @@ impl<R: Read> Parser<R> {
         Ok(definition)
     }
 
-    fn enumeration_value(&mut self, tag: &Tag, what: &str) -> Result<(Option<(String, Pos)>, Value)> {
+    fn enumeration_value(
+        &mut self,
+        tag: &Tag,
+        what: &str,
+    ) -> Result<(Option<(String, Pos)>, Value)> {
         let mut definition = None;
         let mut refs = Vec::new();
         self.children(tag, |p, child| match child.name.as_str() {

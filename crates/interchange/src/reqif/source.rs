@@ -22,6 +22,9 @@ pub(crate) struct Source<R> {
     eof: bool,
     line: u64,
     column: u64,
+    /// The first control character seen (XML 1.0 allows only tab, line feed and carriage
+    /// return): noted here, where every byte passes anyway, and reported by the parser.
+    forbidden: Option<(Pos, u8)>,
 }
 
 enum Encoding {
@@ -41,10 +44,11 @@ impl<R: Read> Source<R> {
             eof: false,
             line: 1,
             column: 1,
+            forbidden: None,
         };
-        source.read_prologue().map_err(|e| {
-            ReqifError::at(Pos::START, format!("cannot read the document: {e}"))
-        })?;
+        source
+            .read_prologue()
+            .map_err(|e| ReqifError::at(Pos::START, format!("cannot read the document: {e}")))?;
         if source.buf.is_empty() {
             return Err(ReqifError::at(Pos::START, "the document is empty"));
         }
@@ -58,6 +62,11 @@ impl<R: Read> Source<R> {
             source.start = 0;
         }
         Ok(source)
+    }
+
+    /// The first character XML 1.0 forbids that was consumed, and where it was.
+    pub fn forbidden(&self) -> Option<(Pos, u8)> {
+        self.forbidden
     }
 
     /// Where the next unconsumed character is.
@@ -113,7 +122,16 @@ impl<R: Read> Source<R> {
             if b == b'\n' {
                 self.line += 1;
                 self.column = 1;
-            } else if b & 0xC0 != 0x80 {
+                continue;
+            }
+            if b < 0x20 && b != b'\t' && b != b'\r' && self.forbidden.is_none() {
+                let pos = Pos {
+                    line: self.line,
+                    column: self.column,
+                };
+                self.forbidden = Some((pos, b));
+            }
+            if b & 0xC0 != 0x80 {
                 // Not a UTF-8 continuation byte: a new character starts here.
                 self.column += 1;
             }

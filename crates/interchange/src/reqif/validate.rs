@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::error::{Pos, ReqifError};
 use super::model::{
-    AttributeDefinition, AttributeValue, DatatypeKind, Hierarchy, ReqifDocument,
-    SpecTypeCategory, Value,
+    AttributeDefinition, AttributeValue, DatatypeKind, Hierarchy, ReqifDocument, SpecTypeCategory,
+    Value,
 };
 
 /// Whose `VALUES` a value is in.
@@ -54,6 +54,10 @@ impl SourceMap {
 pub(crate) fn check(doc: &ReqifDocument, map: Option<&SourceMap>) -> Result<(), ReqifError> {
     let checker = Checker { doc, map };
     let tables = checker.tables()?;
+    // Links between objects first: a dangling one loses a trace link or a place in a
+    // document, the most consequential kind of inconsistency, so it is the one reported.
+    checker.relation_ends(&tables)?;
+    checker.hierarchy_objects(&tables)?;
     checker.attribute_definitions(&tables)?;
     checker.objects(&tables)?;
     checker.relations(&tables)?;
@@ -281,7 +285,10 @@ impl<'a> Checker<'a> {
         site: Site,
         what: &str,
     ) -> Result<(), ReqifError> {
-        let datatype = tables.datatypes.get(definition.datatype_ref.as_str()).copied();
+        let datatype = tables
+            .datatypes
+            .get(definition.datatype_ref.as_str())
+            .copied();
         for value_ref in refs {
             match tables.enum_values.get(value_ref.as_str()).copied() {
                 Some(d) if Some(d) == datatype => {}
@@ -313,19 +320,28 @@ impl<'a> Checker<'a> {
         Ok(())
     }
 
-    fn relations(&self, tables: &Tables<'a>) -> Result<(), ReqifError> {
+    fn relation_ends(&self, tables: &Tables<'a>) -> Result<(), ReqifError> {
         for (r, relation) in self.doc.spec_relations.iter().enumerate() {
-            let what = format!("SPEC-RELATION '{}'", relation.identifier);
             let ends = [
                 ("SOURCE", &relation.source, Site::RelationSource(r)),
                 ("TARGET", &relation.target, Site::RelationTarget(r)),
             ];
             for (end, object_ref, site) in ends {
                 if !tables.objects.contains(object_ref.as_str()) {
-                    let message = format!("{what}: {end} refers to unknown SPEC-OBJECT '{object_ref}'");
+                    let message = format!(
+                        "SPEC-RELATION '{}': {end} refers to unknown SPEC-OBJECT '{object_ref}'",
+                        relation.identifier
+                    );
                     return Err(self.error(site, message));
                 }
             }
+        }
+        Ok(())
+    }
+
+    fn relations(&self, tables: &Tables<'a>) -> Result<(), ReqifError> {
+        for (r, relation) in self.doc.spec_relations.iter().enumerate() {
+            let what = format!("SPEC-RELATION '{}'", relation.identifier);
             let category = SpecTypeCategory::Relation;
             let site = Site::RelationType(r);
             let t = self.spec_type(tables, category, &what, &relation.type_ref, site)?;
@@ -343,9 +359,17 @@ impl<'a> Checker<'a> {
             let owner = Owner::Specification(s);
             self.values(tables, owner, &what, t, &specification.values)?;
         }
+        Ok(())
+    }
+
+    fn hierarchy_objects(&self, tables: &Tables<'a>) -> Result<(), ReqifError> {
         for (h, (s, node)) in preorder(self.doc).into_iter().enumerate() {
             if !tables.objects.contains(node.object_ref.as_str()) {
-                let specification = self.doc.specifications.get(s).map(|s| s.identifier.as_str());
+                let specification = self
+                    .doc
+                    .specifications
+                    .get(s)
+                    .map(|s| s.identifier.as_str());
                 let message = format!(
                     "SPEC-HIERARCHY '{}' in SPECIFICATION '{}' refers to unknown SPEC-OBJECT '{}'",
                     node.identifier,

@@ -42,7 +42,8 @@ pub(crate) fn write_document(doc: &ReqifDocument, out: impl Write) -> Result<()>
         depth: 0,
         stamp,
     };
-    w.buf.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    w.buf
+        .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let namespaces = [("xmlns", REQIF_NAMESPACE), ("xmlns:xhtml", XHTML_NAMESPACE)];
     w.open("REQ-IF", &namespaces)?;
     w.header(&doc.header)?;
@@ -51,8 +52,16 @@ pub(crate) fn write_document(doc: &ReqifDocument, out: impl Write) -> Result<()>
     w.section("DATATYPES", &doc.datatypes, XmlWriter::datatype)?;
     w.section("SPEC-TYPES", &doc.spec_types, XmlWriter::spec_type)?;
     w.section("SPEC-OBJECTS", &doc.spec_objects, XmlWriter::spec_object)?;
-    w.section("SPEC-RELATIONS", &doc.spec_relations, XmlWriter::spec_relation)?;
-    w.section("SPECIFICATIONS", &doc.specifications, XmlWriter::specification)?;
+    w.section(
+        "SPEC-RELATIONS",
+        &doc.spec_relations,
+        XmlWriter::spec_relation,
+    )?;
+    w.section(
+        "SPECIFICATIONS",
+        &doc.specifications,
+        XmlWriter::specification,
+    )?;
     w.close("REQ-IF-CONTENT")?;
     w.close("CORE-CONTENT")?;
     w.close("REQ-IF")?;
@@ -275,7 +284,11 @@ impl<W: Write> XmlWriter<W> {
             return self.empty(element, &attrs);
         }
         self.open(element, &attrs)?;
-        self.section("SPEC-ATTRIBUTES", &spec_type.attributes, Self::attribute_definition)?;
+        self.section(
+            "SPEC-ATTRIBUTES",
+            &spec_type.attributes,
+            Self::attribute_definition,
+        )?;
         self.close(element)
     }
 
@@ -306,7 +319,10 @@ impl<W: Write> XmlWriter<W> {
 fn limits(kind: &DatatypeKind) -> Vec<(&'static str, String)> {
     match kind {
         DatatypeKind::String { max_length } => {
-            vec![("MAX-LENGTH", max_length.unwrap_or(DEFAULT_MAX_LENGTH).to_string())]
+            vec![(
+                "MAX-LENGTH",
+                max_length.unwrap_or(DEFAULT_MAX_LENGTH).to_string(),
+            )]
         }
         DatatypeKind::Integer { min, max } => vec![
             ("MIN", min.unwrap_or(i64::MIN).to_string()),
@@ -380,7 +396,12 @@ impl<W: Write> XmlWriter<W> {
     fn specification(&mut self, specification: &Specification) -> Result<()> {
         let stamp = self.stamp.clone();
         let long_name = specification.long_name.as_deref();
-        let attrs = identity("SPECIFICATION", &specification.identifier, long_name, &stamp)?;
+        let attrs = identity(
+            "SPECIFICATION",
+            &specification.identifier,
+            long_name,
+            &stamp,
+        )?;
         self.open("SPECIFICATION", &attrs)?;
         self.reference("TYPE", "SPECIFICATION-TYPE-REF", &specification.type_ref)?;
         let context = format!("SPECIFICATION '{}'", specification.identifier);
@@ -436,7 +457,9 @@ impl<W: Write> XmlWriter<W> {
                 self.indent();
                 self.buf.push_str("<THE-VALUE>");
                 xhtml::emit(markup, &mut self.buf).map_err(|e| {
-                    ReqifError::new(format!("{context}: the XHTML value of '{definition_ref}': {e}"))
+                    ReqifError::new(format!(
+                        "{context}: the XHTML value of '{definition_ref}': {e}"
+                    ))
                 })?;
                 self.buf.push_str("</THE-VALUE>\n");
             }

@@ -25,7 +25,8 @@ pub(crate) fn capture<R: Read>(xml: &mut XmlIn<R>, the_value: &Tag) -> Result<St
         match xml.next()? {
             Node::Open(tag) => {
                 let attrs = tag.attrs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-                push_start(&mut out, "", &tag.name, attrs, tag.empty).map_err(|c| bad_char(&tag, c))?;
+                push_start(&mut out, "", &tag.name, attrs, tag.empty)
+                    .map_err(|c| bad_char(&tag, c))?;
                 if !tag.empty {
                     open.push(tag.name);
                 }
@@ -47,7 +48,10 @@ pub(crate) fn capture<R: Read>(xml: &mut XmlIn<R>, the_value: &Tag) -> Result<St
 }
 
 fn bad_char(tag: &Tag, c: char) -> ReqifError {
-    let message = format!("<{}> contains the character U+{:04X}, which XML 1.0 forbids", tag.name, c as u32);
+    let message = format!(
+        "<{}> contains the character U+{:04X}, which XML 1.0 forbids",
+        tag.name, c as u32
+    );
     ReqifError::at(tag.pos, message)
 }
 
@@ -118,6 +122,65 @@ struct TopLevel {
     text: bool,
 }
 
+/// The elements of the XHTML modules the ReqIF schema's driver includes (text, hypertext,
+/// list, edit, presentation, object, table); anything else fails the schema check, e.g. `u`,
+/// `s`, `font` or `img` (images go in `object`).
+const SCHEMA_ELEMENTS: &[&str] = &[
+    "a",
+    "abbr",
+    "acronym",
+    "address",
+    "b",
+    "big",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "ins",
+    "kbd",
+    "li",
+    "object",
+    "ol",
+    "p",
+    "param",
+    "pre",
+    "q",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "tt",
+    "ul",
+    "var",
+];
+
 fn push_element(
     start: &BytesStart<'_>,
     empty: bool,
@@ -126,6 +189,12 @@ fn push_element(
     out: &mut String,
 ) -> Result<(), String> {
     let name = start.local_name().into_inner();
+    if !SCHEMA_ELEMENTS.contains(&name) {
+        return Err(format!(
+            "<{name}> is not one of the XHTML elements ReqIF allows (use e.g. <span style=\"…\"> \
+             for underline, <object> for images)"
+        ));
+    }
     if at_top {
         top.elements += 1;
         top.first_is_block = top.elements == 1 && matches!(name, "p" | "div");
@@ -150,7 +219,10 @@ fn push_text(text: &str, at_top: bool, top: &mut TopLevel, out: &mut String) -> 
 }
 
 fn forbidden(c: char) -> String {
-    format!("contains the character U+{:04X}, which XML 1.0 forbids", c as u32)
+    format!(
+        "contains the character U+{:04X}, which XML 1.0 forbids",
+        c as u32
+    )
 }
 
 /// Appends a start tag. Namespace declarations are dropped (the prefix is normalised) and so

@@ -9,6 +9,7 @@ use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, XmlVersion};
 
 use super::error::{Pos, ReqifError};
+use super::lexical::is_xml_char;
 use super::source::Source;
 use super::{REQIF_NAMESPACE, XHTML_NAMESPACE};
 
@@ -100,8 +101,22 @@ impl<R: Read> XmlIn<R> {
                 Event::Eof => Node::Eof,
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => continue,
             };
+            self.check_characters()?;
             self.track_depth(&node, pos)?;
             return Ok(node);
+        }
+    }
+
+    /// Control characters make a document not well-formed; quick-xml does not look for them.
+    fn check_characters(&self) -> Result<(), ReqifError> {
+        match self.reader.get_ref().forbidden() {
+            None => Ok(()),
+            Some((pos, byte)) => {
+                let message = format!(
+                    "not well-formed XML: the control character U+{byte:04X} is not allowed"
+                );
+                Err(ReqifError::at(pos, message))
+            }
         }
     }
 
@@ -142,14 +157,19 @@ fn tag(
 ) -> Result<Tag, ReqifError> {
     let qname = start.name().0.to_owned();
     let ns = ns.map_err(|prefix| {
-        ReqifError::at(pos, format!("<{qname}> uses the undeclared namespace prefix \"{prefix}\""))
+        ReqifError::at(
+            pos,
+            format!("<{qname}> uses the undeclared namespace prefix \"{prefix}\""),
+        )
     })?;
     let mut attrs = Vec::new();
     for attr in start.attributes() {
         let attr = attr.map_err(|e| ReqifError::at(pos, format!("in <{qname}>: {e}")))?;
-        let value = attr.normalized_value(XmlVersion::Implicit1_0).map_err(|e| {
-            ReqifError::at(pos, format!("attribute {} of <{qname}>: {e}", attr.key.0))
-        })?;
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|e| {
+                ReqifError::at(pos, format!("attribute {} of <{qname}>: {e}", attr.key.0))
+            })?;
         attrs.push((attr.key.0.to_owned(), value.into_owned()));
     }
     Ok(Tag {
@@ -170,7 +190,11 @@ fn resolve_reference(reference: &BytesRef<'_>, pos: Pos) -> Result<String, Reqif
 pub(crate) fn resolve_entity(reference: &BytesRef<'_>) -> Result<String, String> {
     let name: &str = reference;
     match reference.resolve_char_ref() {
-        Ok(Some(c)) => Ok(c.to_string()),
+        Ok(Some(c)) if is_xml_char(c) => Ok(c.to_string()),
+        Ok(Some(c)) => Err(format!(
+            "&{name}; is the character U+{:04X}, which XML 1.0 does not allow",
+            c as u32
+        )),
         Ok(None) => quick_xml::escape::resolve_predefined_entity(name)
             .map(str::to_owned)
             .ok_or_else(|| format!("undefined entity reference &{name};")),

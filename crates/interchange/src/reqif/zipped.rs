@@ -10,9 +10,8 @@ pub(crate) fn read_reqifz(
     reader: impl Read + Seek,
     max_bytes: u64,
 ) -> Result<ReqifDocument, ReqifError> {
-    let mut archive = zip::ZipArchive::new(reader).map_err(|e| {
-        ReqifError::new(format!("not a readable .reqifz (zip) archive: {e}"))
-    })?;
+    let mut archive = zip::ZipArchive::new(reader)
+        .map_err(|e| ReqifError::new(format!("not a readable .reqifz (zip) archive: {e}")))?;
     let index = (0..archive.len())
         .find(|&i| {
             let name = archive.name_for_index(i).and_then(|name| name.ok());

@@ -232,6 +232,7 @@ impl SheetWriter {
             Backend::Csv(csv) => csv.header(names)?,
             Backend::Xlsx(xlsx) => xlsx.header(row, names)?,
         }
+        self.rows = row;
         self.header_width = Some(names.len());
         Ok(())
     }
@@ -241,9 +242,12 @@ impl SheetWriter {
         let row = self.next_row_number()?;
         let width = self.row_width(row, cells.len())?;
         match &mut self.backend {
-            Backend::Csv(csv) => csv.row(cells, width),
-            Backend::Xlsx(xlsx) => xlsx.row(row, cells),
+            Backend::Csv(csv) => csv.row(cells, width)?,
+            Backend::Xlsx(xlsx) => xlsx.row(row, cells)?,
         }
+        // Counted only once written, so a rejected row leaves no gap in the numbering.
+        self.rows = row;
+        Ok(())
     }
 
     /// Starts another worksheet (XLSX only), e.g. "Links" next to "Requirements".
@@ -265,13 +269,12 @@ impl SheetWriter {
         }
     }
 
-    /// Counts a row about to be written and returns its number.
-    fn next_row_number(&mut self) -> Result<u64, SheetError> {
+    /// The number of the row about to be written.
+    fn next_row_number(&self) -> Result<u64, SheetError> {
         if self.rows >= MAX_ROWS {
             return Err(SheetError::TooManyRows);
         }
-        self.rows += 1;
-        Ok(self.rows)
+        Ok(self.rows + 1)
     }
 
     /// The number of cells to write for a row of `found` cells: the header's width, so

@@ -324,6 +324,10 @@ fn writer_rejects_misshapen_rows() {
             error.to_string(),
             "row 2: 2 cells but the header has only 1"
         );
+        // The rejected row takes no number: the next one is still row 2.
+        writer.row(&["1".into()]).unwrap();
+        let error = writer.row(&["1".into(), "2".into()]).unwrap_err();
+        assert!(error.to_string().starts_with("row 3: "), "{error}");
         assert!(matches!(
             writer.header(&["b"]),
             Err(SheetError::HeaderAfterRows)
@@ -419,9 +423,6 @@ fn numbers_format_as_typed() {
 
 #[test]
 fn large_xlsx_is_written() {
-    let hwm = || std::fs::read_to_string("/proc/self/status").unwrap().lines().filter(|l| l.starts_with("VmHWM")).collect::<String>();
-    eprintln!("start {}", hwm());
-    let t0 = std::time::Instant::now();
     let mut writer = SheetWriter::new(SheetFormat::Xlsx, "Requirements").unwrap();
     let names: Vec<String> = (0..20).map(|c| format!("Column {c}")).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -436,15 +437,7 @@ fn large_xlsx_is_written() {
         }
         writer.row(&cells).unwrap();
     }
-    let hwm = || std::fs::read_to_string("/proc/self/status").unwrap().lines().filter(|l| l.starts_with("VmHWM")).collect::<String>();
-    eprintln!("before finish {} rows took {:?}", hwm(), t0.elapsed());
-    let t = std::time::Instant::now();
     let bytes = writer.finish().unwrap();
-    eprintln!("after finish {} size {} finish took {:?}", hwm(), bytes.len(), t.elapsed());
-    let t = std::time::Instant::now();
-    let (_, rows) = read_all(SheetFormat::Xlsx, &bytes);
-    eprintln!("read {} rows in {:?}; {}", rows.len(), t.elapsed(), hwm());
-    assert_eq!(rows[99_999].1[19], "requirement 99999 text 19");
     let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     assert_eq!(archive.len(), 6);
 }

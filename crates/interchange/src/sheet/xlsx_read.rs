@@ -33,7 +33,8 @@ impl XlsxRows {
             range,
             next: 0,
             origin,
-            width: usize::MAX,
+            // Set from the header, once it is found.
+            width: 0,
         };
         let (_, mut headers) = rows.next_nonblank().ok_or(SheetError::NoHeaderRow)?;
         while headers.last().is_some_and(String::is_empty) {

@@ -52,7 +52,8 @@ impl RequirementStore for Db {
     }
 
     async fn find_module(&self, project: ProjectId, id: ModuleId) -> StoreResult<Option<Module>> {
-        let sql = format!("SELECT {MODULE_COLS} FROM req_modules WHERE project_id = $1 AND id = $2");
+        let sql =
+            format!("SELECT {MODULE_COLS} FROM req_modules WHERE project_id = $1 AND id = $2");
         let row: Option<ModuleRow> = read!(self, |p| sqlx::query_as(&sql)
             .bind(project.0)
             .bind(id.0)
@@ -127,13 +128,16 @@ impl RequirementStore for Db {
     }
 
     async fn module_counts(&self, project: ProjectId) -> StoreResult<Vec<(ModuleId, i64)>> {
-        let rows: Vec<(Uuid, i64)> = read!(self, |p| sqlx::query_as(
+        let rows: Vec<(Uuid, i64)> =
+            read!(self, |p| {
+                sqlx::query_as(
             "SELECT module_id, COUNT(*) FROM requirements WHERE project_id = $1 GROUP BY module_id"
         )
         .bind(project.0)
         .fetch_all(p)
         .await
-        .map_err(db_err))?;
+        .map_err(db_err)
+            })?;
         Ok(rows.into_iter().map(|(m, n)| (ModuleId(m), n)).collect())
     }
 
@@ -173,7 +177,8 @@ impl RequirementStore for Db {
         project: ProjectId,
         human_ids: &[String],
     ) -> StoreResult<Vec<Requirement>> {
-        self.requirements_where(project, "human_id", human_ids).await
+        self.requirements_where(project, "human_id", human_ids)
+            .await
     }
 
     async fn find_requirements_by_external_ids(
@@ -197,8 +202,9 @@ impl RequirementStore for Db {
     }
 
     async fn module_requirements(&self, module: ModuleId) -> StoreResult<Vec<Requirement>> {
-        let sql =
-            format!("SELECT {REQ_COLS} FROM requirements WHERE module_id = $1 ORDER BY ordinal, number");
+        let sql = format!(
+            "SELECT {REQ_COLS} FROM requirements WHERE module_id = $1 ORDER BY ordinal, number"
+        );
         let rows: Vec<RequirementRow> = read!(self, |p| sqlx::query_as(&sql)
             .bind(module.0)
             .fetch_all(p)
@@ -261,7 +267,8 @@ impl RequirementStore for Db {
             rationale_empty: i64,
             revision: i64,
         }
-        let rows: Vec<Row> = read!(self, |p| sqlx::query_as(
+        let rows: Vec<Row> = read!(self, |p| {
+            sqlx::query_as(
             "SELECT r.id, r.human_id, r.module_id, r.parent_id, r.title, r.statement, r.kind, r.status, \
              r.verification_methods, CASE WHEN r.rationale = '' THEN 1 ELSE 0 END AS rationale_empty, r.revision \
              FROM requirements r JOIN req_modules m ON m.id = r.module_id \
@@ -270,7 +277,8 @@ impl RequirementStore for Db {
         .bind(project.0)
         .fetch_all(p)
         .await
-        .map_err(db_err))?;
+        .map_err(db_err)
+        })?;
         Ok(rows
             .into_iter()
             .map(|r| ReqFacts {
@@ -290,13 +298,16 @@ impl RequirementStore for Db {
     }
 
     async fn link_facts(&self, project: ProjectId) -> StoreResult<Vec<LinkFacts>> {
-        let rows: Vec<(Uuid, String, Uuid, Uuid, bool)> = read!(self, |p| sqlx::query_as(
+        let rows: Vec<(Uuid, String, Uuid, Uuid, bool)> =
+            read!(self, |p| {
+                sqlx::query_as(
             "SELECT id, kind, source_id, target_id, suspect FROM trace_links WHERE project_id = $1"
         )
         .bind(project.0)
         .fetch_all(p)
         .await
-        .map_err(db_err))?;
+        .map_err(db_err)
+            })?;
         rows.into_iter()
             .map(|(id, kind, source_id, target_id, suspect)| {
                 Ok(LinkFacts {
@@ -316,7 +327,8 @@ impl RequirementStore for Db {
         key: &str,
         except: RequirementId,
     ) -> StoreResult<Vec<String>> {
-        let rows: Vec<(String,)> = read!(self, |p| sqlx::query_as(
+        let rows: Vec<(String,)> = read!(self, |p| {
+            sqlx::query_as(
             "SELECT human_id FROM requirements WHERE project_id = $1 AND statement_key = $2 AND id <> $3 \
              AND status <> 'obsolete' ORDER BY number LIMIT 20"
         )
@@ -325,7 +337,8 @@ impl RequirementStore for Db {
         .bind(except.0)
         .fetch_all(p)
         .await
-        .map_err(db_err))?;
+        .map_err(db_err)
+        })?;
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
@@ -438,9 +451,13 @@ impl RequirementStore for Db {
                             n.0,
                         )
                     } else {
-                        let (prefix, number) = sql::split_human_id(&r.human_id).ok_or_else(|| {
-                            conflict(format!("{:?} is not an id of the form PREFIX-123", r.human_id))
-                        })?;
+                        let (prefix, number) =
+                            sql::split_human_id(&r.human_id).ok_or_else(|| {
+                                conflict(format!(
+                                    "{:?} is not an id of the form PREFIX-123",
+                                    r.human_id
+                                ))
+                            })?;
                         sqlx::query(
                             "INSERT INTO req_counters (project_id, prefix, next_number) VALUES ($1, $2, $3 + 1) \
                              ON CONFLICT (project_id, prefix) DO UPDATE SET next_number = \
@@ -495,7 +512,11 @@ impl RequirementStore for Db {
                     })?;
                     outcome.human_ids.push(human_id);
                 } else {
-                    let expected = if w.content_changed { r.revision - 1 } else { r.revision };
+                    let expected = if w.content_changed {
+                        r.revision - 1
+                    } else {
+                        r.revision
+                    };
                     let done = sqlx::query(
                         "UPDATE requirements SET module_id = $2, title = $3, statement = $4, statement_xhtml = $5, \
                          rationale = $6, kind = $7, priority = $8, verification_methods = $9, source = $10, owner = $11, \
@@ -546,7 +567,9 @@ impl RequirementStore for Db {
                         .await
                         .map_err(db_err)?;
                         // Links further downstream along the propagating kinds.
-                        let kinds = LinkKind::sql_list(LinkKind::ALL.into_iter().filter(|k| k.propagates()));
+                        let kinds = LinkKind::sql_list(
+                            LinkKind::ALL.into_iter().filter(|k| k.propagates()),
+                        );
                         let downstream: Vec<(Uuid, Uuid, Uuid, Json<Vec<SuspectReason>>)> = sqlx::query_as(&format!(
                             "WITH RECURSIVE down(id) AS ( \
                                SELECT source_id FROM trace_links WHERE target_id = $1 AND kind IN ({kinds}) \
@@ -568,8 +591,12 @@ impl RequirementStore for Db {
                             push_reason(
                                 &mut reasons,
                                 SuspectReason {
-                                    end: if i < n_direct && source == r.id.0 { "source" } else { "target" }
-                                        .to_owned(),
+                                    end: if i < n_direct && source == r.id.0 {
+                                        "source"
+                                    } else {
+                                        "target"
+                                    }
+                                    .to_owned(),
                                     changed: r.human_id.clone(),
                                     changed_id: r.id.0,
                                     from_revision: r.revision - 1,
@@ -653,9 +680,13 @@ impl RequirementStore for Db {
     }
 
     async fn links_of(&self, artefact: Uuid) -> StoreResult<Vec<LinkView>> {
-        self.link_views("l.source_id = $1 OR l.target_id = $1", &[sql::Bind::Uuid(artefact)], None)
-            .await
-            .map(|(v, _)| v)
+        self.link_views(
+            "l.source_id = $1 OR l.target_id = $1",
+            &[sql::Bind::Uuid(artefact)],
+            None,
+        )
+        .await
+        .map(|(v, _)| v)
     }
 
     async fn project_links(
@@ -745,11 +776,12 @@ impl RequirementStore for Db {
 
     async fn insert_comment(&self, c: &Comment, journal: &Journal) -> StoreResult<()> {
         transaction!(self, journal, |tx| {
-            let project: (Uuid,) = sqlx::query_as("SELECT project_id FROM requirements WHERE id = $1")
-                .bind(c.requirement_id.0)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            let project: (Uuid,) =
+                sqlx::query_as("SELECT project_id FROM requirements WHERE id = $1")
+                    .bind(c.requirement_id.0)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
             sqlx::query(&format!(
                 "INSERT INTO req_comments (project_id, {COMMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
             ))
@@ -768,12 +800,14 @@ impl RequirementStore for Db {
             .await
             .map_err(db_err)?;
             // Comments are searchable with the requirement (the FTS index reads this column).
-            sqlx::query("UPDATE requirements SET comments_text = comments_text || ' ' || $2 WHERE id = $1")
-                .bind(c.requirement_id.0)
-                .bind(&c.body)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            sqlx::query(
+                "UPDATE requirements SET comments_text = comments_text || ' ' || $2 WHERE id = $1",
+            )
+            .bind(c.requirement_id.0)
+            .bind(&c.body)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         })
     }
 
@@ -825,7 +859,8 @@ impl RequirementStore for Db {
         project: ProjectId,
         id: ReviewRoundId,
     ) -> StoreResult<Option<RoundDetail>> {
-        let sql = format!("SELECT {ROUND_COLS} FROM review_rounds WHERE project_id = $1 AND id = $2");
+        let sql =
+            format!("SELECT {ROUND_COLS} FROM review_rounds WHERE project_id = $1 AND id = $2");
         let round: Option<RoundRow> = read!(self, |p| sqlx::query_as(&sql)
             .bind(project.0)
             .bind(id.0)
@@ -843,49 +878,60 @@ impl RequirementStore for Db {
             .fetch_all(p)
             .await
             .map_err(db_err))?;
-        let reviewers: Vec<(Uuid, String)> = read!(self, |p| sqlx::query_as(
+        let reviewers: Vec<(Uuid, String)> =
+            read!(self, |p| {
+                sqlx::query_as(
             "SELECT u.id, u.display_name FROM review_reviewers v JOIN users u ON u.id = v.user_id \
              WHERE v.round_id = $1 ORDER BY u.display_name"
         )
         .bind(id.0)
         .fetch_all(p)
         .await
-        .map_err(db_err))?;
-        let decisions: Vec<(Uuid, Uuid, String, String, String, i64, DateTime<Utc>)> =
-            read!(self, |p| sqlx::query_as(
+        .map_err(db_err)
+            })?;
+        let decisions: Vec<(Uuid, Uuid, String, String, String, i64, DateTime<Utc>)> = read!(
+            self,
+            |p| {
+                sqlx::query_as(
                 "SELECT d.requirement_id, d.reviewer_id, u.display_name, d.decision, d.comment, d.revision, d.at \
                  FROM review_decisions d JOIN users u ON u.id = d.reviewer_id WHERE d.round_id = $1 ORDER BY d.at"
             )
             .bind(id.0)
             .fetch_all(p)
             .await
-            .map_err(db_err))?;
+            .map_err(db_err)
+            }
+        )?;
         Ok(Some(RoundDetail {
             round: round.into(),
             items: items
                 .into_iter()
-                .map(|(rid, human_id, title, status, revision, current, outcome)| ReviewItem {
-                    requirement_id: RequirementId(rid),
-                    human_id,
-                    title,
-                    status,
-                    revision,
-                    current_revision: current,
-                    outcome,
-                })
+                .map(
+                    |(rid, human_id, title, status, revision, current, outcome)| ReviewItem {
+                        requirement_id: RequirementId(rid),
+                        human_id,
+                        title,
+                        status,
+                        revision,
+                        current_revision: current,
+                        outcome,
+                    },
+                )
                 .collect(),
             reviewers: reviewers.into_iter().map(|(u, n)| (UserId(u), n)).collect(),
             decisions: decisions
                 .into_iter()
-                .map(|(rid, uid, name, decision, comment, revision, at)| ReviewDecision {
-                    requirement_id: RequirementId(rid),
-                    reviewer_id: UserId(uid),
-                    reviewer: name,
-                    decision,
-                    comment,
-                    revision,
-                    at,
-                })
+                .map(
+                    |(rid, uid, name, decision, comment, revision, at)| ReviewDecision {
+                        requirement_id: RequirementId(rid),
+                        reviewer_id: UserId(uid),
+                        reviewer: name,
+                        decision,
+                        comment,
+                        revision,
+                        at,
+                    },
+                )
                 .collect(),
         }))
     }
@@ -1086,7 +1132,8 @@ impl RequirementStore for Db {
             status: String,
             report: Json<serde_json::Value>,
         }
-        let row: Option<Row> = read!(self, |p| sqlx::query_as(
+        let row: Option<Row> = read!(self, |p| {
+            sqlx::query_as(
             "SELECT id, project_id, module_id, format, file_name, content, created_by, created_at, status, report \
              FROM req_imports WHERE project_id = $1 AND id = $2"
         )
@@ -1094,7 +1141,8 @@ impl RequirementStore for Db {
         .bind(id.0)
         .fetch_optional(p)
         .await
-        .map_err(db_err))?;
+        .map_err(db_err)
+        })?;
         Ok(row.map(|r| {
             (
                 PendingImport {

@@ -89,7 +89,9 @@ pub fn list_query(q: &ReqQuery, postgres: bool) -> Built {
         cond.push(if postgres {
             format!("r.search @@ to_tsquery('english', {p})")
         } else {
-            format!("r.seq IN (SELECT rowid FROM requirements_fts WHERE requirements_fts MATCH {p})")
+            format!(
+                "r.seq IN (SELECT rowid FROM requirements_fts WHERE requirements_fts MATCH {p})"
+            )
         });
     }
     if q.only_suspect {

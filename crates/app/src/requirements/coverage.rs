@@ -1,0 +1,244 @@
+//! Coverage, the RVTM (requirements verification traceability matrix) and the gap analysis,
+//! computed in one pass over compact facts: two queries, then memory, so that 100,000
+//! requirements and their links cost one scan each.
+//!
+//! Definitions (for requirements proper; headings, information items and obsolete ones are
+//! left out):
+//! - upward covered: has a parent requirement or an outgoing trace link (it derives from,
+//!   refines, satisfies... something upstream). Not asked of top-level modules.
+//! - downward covered: has a child requirement or an incoming trace link.
+//! - verification: an incoming `verifies` link. Until verification cases exist (the V&V
+//!   module) the status is "no case" or "linked"; results will refine it to verified,
+//!   failing or not run.
+
+use crate::error::AppResult;
+use crate::portfolio::ProjectCtx;
+use crate::ports::{LinkFacts, ReqFacts};
+use crate::{App, Principal};
+use opensesa_domain::access::Permission;
+use opensesa_domain::ids::{ModuleId, RequirementId};
+use opensesa_domain::requirements::{LinkKind, Module, ReqKind};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationStatus {
+    /// No verification case or other artefact verifies it.
+    NoCase,
+    /// Verified by at least one linked artefact; results come with the V&V module.
+    Linked,
+}
+
+impl VerificationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerificationStatus::NoCase => "no_case",
+            VerificationStatus::Linked => "linked",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            VerificationStatus::NoCase => "no case",
+            VerificationStatus::Linked => "linked",
+        }
+    }
+}
+
+/// One row of the RVTM.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RvtmRow {
+    pub id: RequirementId,
+    pub human_id: String,
+    pub title: String,
+    pub module_id: ModuleId,
+    pub module_prefix: String,
+    pub status: String,
+    pub kind: String,
+    pub verification_methods: usize,
+    /// Human ids upstream (parent and link targets) and downstream (children and link sources).
+    pub upstream: Vec<String>,
+    pub downstream: Vec<String>,
+    pub verified_by: Vec<String>,
+    pub suspect_links: usize,
+    pub top_level: bool,
+    pub verification: VerificationStatus,
+}
+
+impl RvtmRow {
+    pub fn up_covered(&self) -> bool {
+        self.top_level || !self.upstream.is_empty()
+    }
+    pub fn down_covered(&self) -> bool {
+        !self.downstream.is_empty()
+    }
+    pub fn orphan(&self) -> bool {
+        !self.up_covered()
+    }
+    pub fn untraced(&self) -> bool {
+        self.upstream.is_empty() && self.downstream.is_empty() && self.verified_by.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CoverageFigures {
+    pub requirements: usize,
+    pub up_covered: usize,
+    /// Requirements for which upward coverage is asked (not in a top-level module).
+    pub up_applicable: usize,
+    pub down_covered: usize,
+    pub verified_linked: usize,
+    pub with_method: usize,
+    pub suspect_links: usize,
+    pub approved: usize,
+}
+
+impl CoverageFigures {
+    fn add(&mut self, r: &RvtmRow) {
+        self.requirements += 1;
+        if !r.top_level {
+            self.up_applicable += 1;
+            if r.up_covered() {
+                self.up_covered += 1;
+            }
+        }
+        if r.down_covered() {
+            self.down_covered += 1;
+        }
+        if r.verification != VerificationStatus::NoCase {
+            self.verified_linked += 1;
+        }
+        if r.verification_methods > 0 {
+            self.with_method += 1;
+        }
+        self.suspect_links += r.suspect_links;
+        if r.status == "approved" {
+            self.approved += 1;
+        }
+    }
+
+    /// A percentage for display; 100 when nothing is asked.
+    pub fn pct(n: usize, of: usize) -> u32 {
+        if of == 0 {
+            100
+        } else {
+            ((n as f64 / of as f64) * 100.0).floor() as u32
+        }
+    }
+}
+
+pub struct Coverage {
+    pub ctx: ProjectCtx,
+    pub modules: Vec<(Module, CoverageFigures)>,
+    pub project: CoverageFigures,
+    pub rows: Vec<RvtmRow>,
+}
+
+/// Builds the RVTM rows from facts; pure, for tests and benchmarks.
+pub fn rvtm(facts: &[ReqFacts], links: &[LinkFacts], modules: &[Module]) -> Vec<RvtmRow> {
+    let by_id: HashMap<Uuid, &ReqFacts> = facts.iter().map(|f| (f.id.0, f)).collect();
+    let prefix: HashMap<ModuleId, &str> =
+        modules.iter().map(|m| (m.id, m.prefix.as_str())).collect();
+    let top: HashMap<ModuleId, bool> = modules
+        .iter()
+        .map(|m| (m.id, m.parent_id.is_none()))
+        .collect();
+    let mut up: HashMap<Uuid, Vec<&str>> = HashMap::new();
+    let mut down: HashMap<Uuid, Vec<&str>> = HashMap::new();
+    let mut verified: HashMap<Uuid, Vec<&str>> = HashMap::new();
+    let mut suspect: HashMap<Uuid, usize> = HashMap::new();
+    let name = |id: &Uuid| by_id.get(id).map_or("?", |f| f.human_id.as_str());
+    for f in facts {
+        if let Some(p) = f.parent_id {
+            if let Some(parent) = by_id.get(&p.0) {
+                up.entry(f.id.0).or_default().push(&parent.human_id);
+                down.entry(p.0).or_default().push(&f.human_id);
+            }
+        }
+    }
+    for l in links {
+        if l.suspect {
+            *suspect.entry(l.source_id).or_default() += 1;
+            *suspect.entry(l.target_id).or_default() += 1;
+        }
+        match l.kind {
+            LinkKind::Verifies => verified
+                .entry(l.target_id)
+                .or_default()
+                .push(name(&l.source_id)),
+            LinkKind::Relates => {}
+            _ => {
+                up.entry(l.source_id).or_default().push(name(&l.target_id));
+                down.entry(l.target_id)
+                    .or_default()
+                    .push(name(&l.source_id));
+            }
+        }
+    }
+    facts
+        .iter()
+        .filter(|f| f.status != "obsolete")
+        .filter(|f| ReqKind::parse(&f.kind).map_or(true, |k| k.is_requirement()))
+        .map(|f| {
+            let owned = |m: &HashMap<Uuid, Vec<&str>>| -> Vec<String> {
+                m.get(&f.id.0)
+                    .map(|v| v.iter().map(|s| (*s).to_owned()).collect())
+                    .unwrap_or_default()
+            };
+            let verified_by = owned(&verified);
+            RvtmRow {
+                id: f.id,
+                human_id: f.human_id.clone(),
+                title: f.title.clone(),
+                module_id: f.module_id,
+                module_prefix: prefix.get(&f.module_id).copied().unwrap_or("").to_owned(),
+                status: f.status.clone(),
+                kind: f.kind.clone(),
+                verification_methods: f.verification_methods,
+                upstream: owned(&up),
+                downstream: owned(&down),
+                verification: if verified_by.is_empty() {
+                    VerificationStatus::NoCase
+                } else {
+                    VerificationStatus::Linked
+                },
+                verified_by,
+                suspect_links: suspect.get(&f.id.0).copied().unwrap_or(0),
+                top_level: top.get(&f.module_id).copied().unwrap_or(true),
+            }
+        })
+        .collect()
+}
+
+impl App {
+    pub async fn coverage(&self, principal: &Principal, code: &str) -> AppResult<Coverage> {
+        let ctx = self
+            .project_access(principal, code, Permission::Read)
+            .await?;
+        let modules = self.store.list_modules(ctx.project.id).await?;
+        let facts = self.store.requirement_facts(ctx.project.id).await?;
+        let links = self.store.link_facts(ctx.project.id).await?;
+        let rows = rvtm(&facts, &links, &modules);
+        let mut per: HashMap<ModuleId, CoverageFigures> = HashMap::new();
+        let mut project = CoverageFigures::default();
+        for r in &rows {
+            per.entry(r.module_id).or_default().add(r);
+            project.add(r);
+        }
+        // Each suspect link was counted at both ends.
+        project.suspect_links = links.iter().filter(|l| l.suspect).count();
+        let modules = modules
+            .into_iter()
+            .map(|m| {
+                let f = per.remove(&m.id).unwrap_or_default();
+                (m, f)
+            })
+            .collect();
+        Ok(Coverage {
+            ctx,
+            modules,
+            project,
+            rows,
+        })
+    }
+}
