@@ -192,13 +192,15 @@ impl App {
             })?;
             match r.status {
                 ReqStatus::Draft | ReqStatus::Rejected | ReqStatus::InReview => {}
-                s => return Err(AppError::field(
-                    "requirements",
-                    format!(
+                s => {
+                    return Err(AppError::field(
+                        "requirements",
+                        format!(
                         "{h} is {}; only draft, rejected or in-review requirements can be reviewed",
                         s.label().to_lowercase()
                     ),
-                )),
+                    ))
+                }
             }
             items.push((r.id, r.revision));
             if r.status != ReqStatus::InReview {

@@ -117,9 +117,7 @@ impl AttributeDef {
         let v = match self.kind {
             AttributeKind::Text => Value::String(s.to_owned()),
             AttributeKind::Number => {
-                let n: f64 = s
-                    .parse()
-                    .map_err(|_| format!("{s:?} is not a number"))?;
+                let n: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
                 if !n.is_finite() {
                     return Err(format!("{s:?} is not a finite number"));
                 }
@@ -139,10 +137,7 @@ impl AttributeDef {
             }
             AttributeKind::Enumeration => {
                 if !self.options.iter().any(|o| o == s) {
-                    return Err(format!(
-                        "{s:?} is not one of {}",
-                        self.options.join(", ")
-                    ));
+                    return Err(format!("{s:?} is not one of {}", self.options.join(", ")));
                 }
                 Value::String(s.to_owned())
             }
@@ -159,7 +154,10 @@ impl AttributeDef {
             Value::Number(n) if self.kind == AttributeKind::Number => {
                 Ok(Some(Value::Number(n.clone())))
             }
-            other => Err(format!("{other} is not a valid {} value", self.kind.as_str())),
+            other => Err(format!(
+                "{other} is not a valid {} value",
+                self.kind.as_str()
+            )),
         }
     }
 
@@ -199,7 +197,10 @@ pub fn parse_values(
     let mut errors = Vec::new();
     for name in raw.keys() {
         if !defs.iter().any(|d| &d.name == name) {
-            errors.push((name.clone(), "is not an attribute of this module".to_owned()));
+            errors.push((
+                name.clone(),
+                "is not an attribute of this module".to_owned(),
+            ));
         }
     }
     for d in defs {

@@ -131,7 +131,10 @@ pub fn parse_prefix(raw: &str) -> Result<String, String> {
     if !s.starts_with(|c: char| c.is_ascii_uppercase()) {
         return Err("must start with a letter".into());
     }
-    if !s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-') {
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+    {
         return Err("may contain only letters, digits and '-'".into());
     }
     Ok(s)
@@ -181,7 +184,10 @@ impl ModuleInput {
                     .filter(|o| !o.is_empty())
                     .collect();
             }
-            if errors.check("attributes", attributes::validate_defs(&defs)).is_some() {
+            if errors
+                .check("attributes", attributes::validate_defs(&defs))
+                .is_some()
+            {
                 m.attributes = defs;
             }
         }
@@ -335,7 +341,11 @@ where
     T: PartialEq,
 {
     let mut out = Vec::new();
-    for part in raw.split([',', ';', '\n']).map(str::trim).filter(|p| !p.is_empty()) {
+    for part in raw
+        .split([',', ';', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         let v = parse(part)?;
         if !out.contains(&v) {
             out.push(v);
@@ -427,8 +437,7 @@ impl RequirementInput {
         }
         // A required attribute must be present after the change, whatever was given.
         for def in module.attributes.iter().filter(|d| d.required) {
-            if !r.attributes.contains_key(&def.name) && !self.attributes.contains_key(&def.name)
-            {
+            if !r.attributes.contains_key(&def.name) && !self.attributes.contains_key(&def.name) {
                 errors.add(&format!("attributes.{}", def.name), "is required");
             }
         }
@@ -473,8 +482,11 @@ mod tests {
             statement: Some("The system shall hold attitude.".into()),
             kind: Some("perf".into()),
             verification_methods: Some("test, Analysis, test".into()),
-            attributes: [("ASIL".to_owned(), "C".to_owned()), ("Nope".into(), "x".into())]
-                .into(),
+            attributes: [
+                ("ASIL".to_owned(), "C".to_owned()),
+                ("Nope".into(), "x".into()),
+            ]
+            .into(),
             ..Default::default()
         };
         let mut e = FieldErrors::new();

@@ -17,7 +17,7 @@ use super::source::Source;
 use super::validate::{self, Owner, Site, SourceMap};
 use super::xhtml;
 use super::xml::{Node, Ns, Tag, XmlIn};
-use super::REQIF_NAMESPACE;
+use super::{REQIF_NAMESPACE, XHTML_NAMESPACE};
 
 type Result<T> = std::result::Result<T, ReqifError>;
 
@@ -94,7 +94,7 @@ fn check_root(tag: Tag) -> Result<Tag> {
     }
     let namespace = match &tag.ns {
         Ns::ReqIf => format!("namespace {REQIF_NAMESPACE}"),
-        Ns::Xhtml => format!("namespace {}", super::XHTML_NAMESPACE),
+        Ns::Xhtml => format!("namespace {XHTML_NAMESPACE}"),
         Ns::None => "no namespace".to_owned(),
         Ns::Other(uri) => format!("namespace {uri}"),
     };

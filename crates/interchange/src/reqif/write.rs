@@ -9,10 +9,13 @@ use std::io::Write;
 use chrono::{SecondsFormat, Utc};
 
 use super::error::ReqifError;
-use super::lexical::{escape_attribute, escape_text, format_double, is_datetime, is_ncname};
+use super::lexical::{
+    escape_attribute, escape_text, format_double, is_datetime, is_ncname, parse_integer,
+};
 use super::model::{
-    AttributeDefinition, AttributeValue, Datatype, DatatypeKind, Header, Hierarchy, ReqifDocument,
-    SpecObject, SpecRelation, SpecType, Specification, Value, MAX_HIERARCHY_DEPTH,
+    AttributeDefinition, AttributeValue, Datatype, DatatypeKind, EnumValue, Header, Hierarchy,
+    ReqifDocument, SpecObject, SpecRelation, SpecType, Specification, Value, ValueKind,
+    MAX_HIERARCHY_DEPTH,
 };
 use super::validate;
 use super::xhtml;
@@ -299,7 +302,7 @@ impl<W: Write> XmlWriter<W> {
         let long_name = definition.long_name.as_deref();
         let mut attrs = identity(&element, &definition.identifier, long_name, &stamp)?;
         // Only enumerations have (and require) MULTI-VALUED.
-        if definition.kind == super::ValueKind::Enumeration {
+        if definition.kind == ValueKind::Enumeration {
             attrs.push(("MULTI-VALUED", bool_text(definition.multi_valued)));
         }
         self.open(&element, &attrs)?;
@@ -339,8 +342,8 @@ fn limits(kind: &DatatypeKind) -> Vec<(&'static str, String)> {
 
 /// `EMBEDDED-VALUE/@KEY` is an `xsd:integer`: the model's key when it is one, else the
 /// value's position in its enumeration.
-fn enum_key(key: Option<&str>, values: &[super::EnumValue], identifier: &str) -> String {
-    match key.and_then(super::lexical::parse_integer) {
+fn enum_key(key: Option<&str>, values: &[EnumValue], identifier: &str) -> String {
+    match key.and_then(parse_integer) {
         Some(key) => key.to_string(),
         None => values
             .iter()

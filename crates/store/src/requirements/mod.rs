@@ -128,16 +128,15 @@ impl RequirementStore for Db {
     }
 
     async fn module_counts(&self, project: ProjectId) -> StoreResult<Vec<(ModuleId, i64)>> {
-        let rows: Vec<(Uuid, i64)> =
-            read!(self, |p| {
-                sqlx::query_as(
+        let rows: Vec<(Uuid, i64)> = read!(self, |p| {
+            sqlx::query_as(
             "SELECT module_id, COUNT(*) FROM requirements WHERE project_id = $1 GROUP BY module_id"
         )
         .bind(project.0)
         .fetch_all(p)
         .await
         .map_err(db_err)
-            })?;
+        })?;
         Ok(rows.into_iter().map(|(m, n)| (ModuleId(m), n)).collect())
     }
 
@@ -298,16 +297,15 @@ impl RequirementStore for Db {
     }
 
     async fn link_facts(&self, project: ProjectId) -> StoreResult<Vec<LinkFacts>> {
-        let rows: Vec<(Uuid, String, Uuid, Uuid, bool)> =
-            read!(self, |p| {
-                sqlx::query_as(
+        let rows: Vec<(Uuid, String, Uuid, Uuid, bool)> = read!(self, |p| {
+            sqlx::query_as(
             "SELECT id, kind, source_id, target_id, suspect FROM trace_links WHERE project_id = $1"
         )
         .bind(project.0)
         .fetch_all(p)
         .await
         .map_err(db_err)
-            })?;
+        })?;
         rows.into_iter()
             .map(|(id, kind, source_id, target_id, suspect)| {
                 Ok(LinkFacts {
@@ -878,9 +876,8 @@ impl RequirementStore for Db {
             .fetch_all(p)
             .await
             .map_err(db_err))?;
-        let reviewers: Vec<(Uuid, String)> =
-            read!(self, |p| {
-                sqlx::query_as(
+        let reviewers: Vec<(Uuid, String)> = read!(self, |p| {
+            sqlx::query_as(
             "SELECT u.id, u.display_name FROM review_reviewers v JOIN users u ON u.id = v.user_id \
              WHERE v.round_id = $1 ORDER BY u.display_name"
         )
@@ -888,7 +885,7 @@ impl RequirementStore for Db {
         .fetch_all(p)
         .await
         .map_err(db_err)
-            })?;
+        })?;
         let decisions: Vec<(Uuid, Uuid, String, String, String, i64, DateTime<Utc>)> = read!(
             self,
             |p| {

@@ -3,6 +3,7 @@
 //! `/api/v1/openapi.json` is generated from the code and cannot miss a route.
 
 mod portfolio;
+mod requirements;
 pub mod system;
 
 use crate::error::{ApiError, ErrorBody, ErrorDetail};

@@ -6,6 +6,8 @@ mod audit;
 mod jobs;
 mod login;
 mod projects;
+mod req_exchange;
+mod requirements;
 mod statics;
 
 use crate::auth::Caller;
@@ -73,6 +75,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/jobs/{id}/retry", post(jobs::retry))
         .route("/admin/jobs/{id}/discard", post(jobs::discard))
         .route("/static/{*path}", get(statics::serve))
+        .merge(requirements::router())
+        .merge(req_exchange::router())
 }
 
 pub struct NavUser {

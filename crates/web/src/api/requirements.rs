@@ -1,0 +1,1 @@
+//! `/api/v1/projects/{code}/requirements…`: the requirements operations over JSON.
