@@ -458,6 +458,56 @@ impl App {
         Ok(out)
     }
 
+    /// Writes a prepared batch of new requirements and new links in one transaction, through
+    /// `save` (so every requirement and link gets its audit event and revision), for bulk
+    /// loaders such as `opensesa demo --size N`. Needs write access to the project; only
+    /// creations are accepted, all in this project and its modules. The caller builds the
+    /// link ends from requirements of this project (they are not looked up one by one).
+    pub async fn import_batch(
+        &self,
+        principal: &Principal,
+        code: &str,
+        mut batch: ReqBatch,
+    ) -> AppResult<BatchOutcome> {
+        let ctx = self
+            .project_access(principal, code, Permission::Write)
+            .await?;
+        let modules: std::collections::HashSet<ModuleId> = self
+            .store
+            .list_modules(ctx.project.id)
+            .await?
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        if let Some(w) = batch.requirements.iter().find(|w| {
+            !w.create || w.req.project_id != ctx.project.id || !modules.contains(&w.req.module_id)
+        }) {
+            return Err(AppError::field(
+                "requirements",
+                format!(
+                    "{:?} is not a new requirement of a module of {}",
+                    w.req.title, ctx.project.code
+                ),
+            ));
+        }
+        if batch
+            .add_links
+            .iter()
+            .any(|l| l.project_id != ctx.project.id || l.source_id == l.target_id)
+        {
+            return Err(AppError::field(
+                "links",
+                format!("every link must join two different artefacts of {}", ctx.project.code),
+            ));
+        }
+        if !batch.remove_links.is_empty() {
+            return Err(AppError::field("links", "a batch import only adds links"));
+        }
+        batch.project_id = Some(ctx.project.id);
+        batch.by = Some(principal.user.id);
+        self.save(principal, &ctx, batch, Vec::new()).await
+    }
+
     /// The stored requirement, for a caller with `needed` on its project.
     pub async fn requirement(
         &self,

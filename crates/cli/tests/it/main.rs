@@ -29,6 +29,7 @@ mod jobs_processes;
 mod mfa;
 mod migrations;
 mod redis_sessions;
+mod requirements;
 mod runbook;
 mod security;
 

@@ -54,7 +54,7 @@ CREATE TABLE requirements (
     created_at TIMESTAMPTZ NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL,
     search tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('simple', human_id), 'A')
+        setweight(to_tsvector('simple', replace(human_id, '-', ' ')), 'A')
         || setweight(to_tsvector('english', title), 'A')
         || setweight(to_tsvector('english', statement), 'B')
         || setweight(to_tsvector('english', comments_text), 'C')

@@ -269,7 +269,7 @@ impl RequirementStore for Db {
         let rows: Vec<Row> = read!(self, |p| {
             sqlx::query_as(
             "SELECT r.id, r.human_id, r.module_id, r.parent_id, r.title, r.statement, r.kind, r.status, \
-             r.verification_methods, CASE WHEN r.rationale = '' THEN 1 ELSE 0 END AS rationale_empty, r.revision \
+             r.verification_methods, CAST(CASE WHEN r.rationale = '' THEN 1 ELSE 0 END AS BIGINT) AS rationale_empty, r.revision \
              FROM requirements r JOIN req_modules m ON m.id = r.module_id \
              WHERE r.project_id = $1 ORDER BY m.ordinal, m.prefix, r.ordinal, r.number"
         )
