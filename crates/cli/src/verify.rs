@@ -240,12 +240,35 @@ pub async fn run(o: &Options) -> Vec<Step> {
         ),
     };
     r.record("project dashboard", t, dash_result);
-    for page in [
-        "requirements",
-        "verification (V&V)",
-        "baselines",
-        "operations",
+    // The requirements area: the module list and the coverage page (which reads every
+    // requirement and link of the project, so it also proves the analyses run).
+    for (name, path, marker) in [
+        ("requirements page", "requirements", "Requirements"),
+        ("coverage page", "trace", "overage"),
     ] {
+        let t = Instant::now();
+        let url = r.url(&format!("/p/{project}/{path}"));
+        let result = match r.client.get(url).send().await {
+            Ok(x) if x.status().is_success() => {
+                let body = x.text().await.unwrap_or_default();
+                if body.contains(marker) {
+                    Ok(format!("/p/{project}/{path} loads"))
+                } else {
+                    Err((
+                        format!("/p/{project}/{path} loaded without its content"),
+                        "an error page or a proxy page answered; check the application log".into(),
+                    ))
+                }
+            }
+            Ok(x) => Err((
+                format!("/p/{project}/{path} answered {}", x.status()),
+                "check the application log for the error behind this status".into(),
+            )),
+            Err(e) => Err((e.to_string(), format!("the {name} did not load"))),
+        };
+        r.record(name, t, result);
+    }
+    for page in ["verification (V&V)", "baselines", "operations"] {
         r.steps.push(Step {
             name: "module page",
             status: Status::Skip,
