@@ -58,7 +58,8 @@ impl JobKind for Ping {
 
 /// Periodic maintenance: expired sessions and old authentication failures.
 pub struct PruneSessions;
-/// Periodic maintenance: finished jobs older than their retention.
+/// Periodic maintenance: finished jobs older than their retention, and import uploads left
+/// unconfirmed for a day.
 pub struct PruneJobs;
 /// Periodic maintenance: heartbeats of workers gone for a day.
 pub struct PruneHeartbeats;

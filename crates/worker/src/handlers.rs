@@ -82,7 +82,14 @@ impl Handler for PruneJobsHandler {
             )
             .await
             .map_err(JobFailure::retry)?;
-        Ok(json!({ "jobs_deleted": n }))
+        // Uploaded import files wait a day for their dry-run report to be confirmed.
+        let imports = ctx
+            .app
+            .store
+            .prune_imports(now - chrono::Duration::days(1))
+            .await
+            .map_err(JobFailure::retry)?;
+        Ok(json!({ "jobs_deleted": n, "imports_deleted": imports }))
     }
 }
 

@@ -112,10 +112,8 @@ pub fn list_query(q: &ReqQuery, postgres: bool) -> Built {
         .unwrap_or("m.ordinal {dir}, m.prefix {dir}, r.ordinal {dir}")
         .replace("{dir}", dir);
     let where_ = cond.join(" AND ");
-    let count = format!(
-        "SELECT COUNT(*) FROM requirements r WHERE {}",
-        where_.replace("m.", "r.")
-    );
+    // The filters name only `r.` columns, so the count needs no join.
+    let count = format!("SELECT COUNT(*) FROM requirements r WHERE {where_}");
     let count_binds = binds.clone();
     let limit = next(&mut binds, Bind::Int(q.limit.clamp(1, 1000)));
     let offset = next(&mut binds, Bind::Int(q.offset.max(0)));
