@@ -1,6 +1,10 @@
 //! The ReqIF content model: what a `.reqif` file says, with references kept as identifiers.
-//! A document returned by `read` has every reference resolved and every identifier unique;
-//! one built in memory is checked the same way by `write`.
+//! A document returned by `read` has every identifier unique and every reference to a spec
+//! object (relation ends, hierarchy nodes) resolved; one built in memory is checked the same
+//! way by `write`. References to spec types, datatypes, attribute definitions and enumeration
+//! values are kept as the file wrote them and may name nothing in the document (the lookups
+//! then return `None`) or something of another kind: a value's kind is its own
+//! ([`Value::kind`]), not its definition's.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,7 +22,7 @@ pub struct Header {
     pub comment: Option<String>,
     pub req_if_tool_id: Option<String>,
     pub source_tool_id: Option<String>,
-    /// `xsd:dateTime`, kept as written.
+    /// `xsd:dateTime`, kept as written; from a file it may not be one.
     pub creation_time: Option<String>,
 }
 
@@ -152,6 +156,7 @@ pub struct SpecType {
 pub struct AttributeDefinition {
     pub identifier: String,
     pub long_name: Option<String>,
+    /// May name no datatype of the document (see the module documentation).
     pub datatype_ref: String,
     pub kind: ValueKind,
     pub default: Option<Value>,
@@ -164,8 +169,9 @@ pub struct AttributeDefinition {
 pub struct SpecObject {
     pub identifier: String,
     pub long_name: Option<String>,
-    /// `LAST-CHANGE` (`xsd:dateTime`) as written.
+    /// `LAST-CHANGE` (`xsd:dateTime`) as written; from a file it may not be one.
     pub last_change: Option<String>,
+    /// May name no spec type of the document.
     pub type_ref: String,
     pub values: Vec<AttributeValue>,
 }
@@ -186,6 +192,8 @@ pub struct SpecRelation {
 pub struct Specification {
     pub identifier: String,
     pub long_name: Option<String>,
+    /// Empty when the file's `SPECIFICATION` has no `TYPE` (the schema requires one, files in
+    /// the wild omit it); otherwise it may name no spec type of the document.
     pub type_ref: String,
     pub values: Vec<AttributeValue>,
     pub children: Vec<Hierarchy>,
@@ -200,7 +208,8 @@ pub struct Hierarchy {
     pub children: Vec<Hierarchy>,
 }
 
-/// `ATTRIBUTE-VALUE-*`: a value for the attribute definition `definition_ref`.
+/// `ATTRIBUTE-VALUE-*`: a value for the attribute definition `definition_ref`, which may not
+/// be in the document (the value then still has its kind, from its element name).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttributeValue {
     pub definition_ref: String,
@@ -214,9 +223,11 @@ pub enum Value {
     Integer(i64),
     Real(f64),
     Boolean(bool),
-    /// `xsd:dateTime`, kept as written.
+    /// `xsd:dateTime`, kept as written. Read from a file it may be any text (an anonymised
+    /// export has "aaa"): check with a date parser before treating it as a date. The writer
+    /// leaves out a date that is not an `xsd:dateTime`.
     Date(String),
-    /// Identifiers of `ENUM-VALUE`s.
+    /// Identifiers of `ENUM-VALUE`s (which may not be in the document).
     Enumeration(Vec<String>),
     /// The content of `THE-VALUE` as XHTML markup with element names unprefixed (whatever
     /// prefix the file bound to the XHTML namespace), comments dropped, outer whitespace

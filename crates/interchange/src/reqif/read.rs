@@ -1,12 +1,16 @@
 //! The streaming reader: a recursive descent over the XML events that builds the model
-//! directly and records where each referencing element was, for the consistency check that
-//! follows (references may point forward, so they can only be checked at the end).
+//! directly and records where each identifiable and each reference to a spec object was, for
+//! the consistency check that follows (references may point forward, so they can only be
+//! checked at the end).
+//!
+//! Elements the reader does not know, or finds where they do not belong, are skipped with
+//! their content, as the `reqif` library does; so are elements of other namespaces.
 
 use std::io::Read;
 
 use super::error::{Pos, ReqifError};
 use super::lexical::{
-    is_blank, is_datetime, parse_boolean, parse_double, parse_integer, parse_unsigned, trim_xml,
+    is_blank, parse_boolean, parse_double, parse_integer, parse_unsigned, trim_xml,
 };
 use super::model::{
     AttributeDefinition, AttributeValue, Datatype, DatatypeKind, EnumValue, Hierarchy,
@@ -14,10 +18,10 @@ use super::model::{
     ValueKind, MAX_HIERARCHY_DEPTH,
 };
 use super::source::Source;
-use super::validate::{self, Owner, Site, SourceMap};
+use super::validate::{self, Site, SourceMap};
 use super::xhtml;
 use super::xml::{Node, Ns, Tag, XmlIn};
-use super::{REQIF_NAMESPACE, XHTML_NAMESPACE};
+use super::{REQIF_DRAFT_NAMESPACE, REQIF_NAMESPACE, XHTML_NAMESPACE};
 
 type Result<T> = std::result::Result<T, ReqifError>;
 
@@ -40,15 +44,6 @@ struct Parser<R: Read> {
     map: SourceMap,
     /// Hierarchy nodes seen so far: the pre-order number of the next one.
     hierarchies: usize,
-}
-
-/// The error for a child element that has no business where it is.
-fn unexpected(child: &Tag, parent: &Tag) -> ReqifError {
-    let message = format!(
-        "unexpected element <{}> inside <{}>",
-        child.name, parent.name
-    );
-    ReqifError::at(child.pos, message)
 }
 
 /// `SPEC-OBJECT 'id'`, for messages.
@@ -100,20 +95,22 @@ fn check_root(tag: Tag) -> Result<Tag> {
     };
     let message = format!(
         "the root element is <{}> in {namespace}; a ReqIF document is a <REQ-IF> in \
-         namespace {REQIF_NAMESPACE}",
+         namespace {REQIF_NAMESPACE} (or {REQIF_DRAFT_NAMESPACE})",
         tag.name
     );
     Err(ReqifError::at(tag.pos, message))
 }
 
-/// A simple value from its `THE-VALUE` attribute, `None` if it does not parse.
+/// A simple value from its `THE-VALUE` attribute, `None` if it does not parse. Dates are kept
+/// as written, whatever they look like (the `reqif` library does not check them either; an
+/// anonymised export has "aaa" there).
 fn simple_value(kind: ValueKind, raw: &str) -> Option<Value> {
     match kind {
         ValueKind::String => Some(Value::String(raw.to_owned())),
         ValueKind::Integer => parse_integer(raw).map(Value::Integer),
         ValueKind::Real => parse_double(raw).map(Value::Real),
         ValueKind::Boolean => parse_boolean(raw).map(Value::Boolean),
-        ValueKind::Date => is_datetime(raw).then(|| Value::Date(trim_xml(raw).to_owned())),
+        ValueKind::Date => Some(Value::Date(trim_xml(raw).to_owned())),
         ValueKind::Xhtml | ValueKind::Enumeration => None,
     }
 }
@@ -123,7 +120,6 @@ fn lexical_name(kind: ValueKind) -> &'static str {
         ValueKind::Integer => "integer (xsd:integer within 64 bits)",
         ValueKind::Real => "real number (xsd:double)",
         ValueKind::Boolean => "boolean (true, false, 1 or 0)",
-        ValueKind::Date => "date and time (xsd:dateTime, e.g. 2024-05-01T12:00:00Z)",
         _ => "value",
     }
 }
@@ -148,7 +144,8 @@ fn category_of(tag: &Tag) -> Option<SpecTypeCategory> {
 /// Generic traversal.
 impl<R: Read> Parser<R> {
     /// Hands each ReqIF child element of `parent` to `on_child`, which must consume it
-    /// (read it or `skip` it). Elements of other namespaces are tool extensions: skipped.
+    /// (read it or `skip` it: unknown and misplaced elements are skipped, not refused).
+    /// Elements of other namespaces are tool extensions: skipped here.
     fn children(
         &mut self,
         parent: &Tag,
@@ -193,7 +190,8 @@ impl<R: Read> Parser<R> {
         Ok(())
     }
 
-    /// The text content of a leaf element.
+    /// The text content of a leaf element (child elements, which it should not have, are
+    /// skipped with their content).
     fn text(&mut self, tag: &Tag) -> Result<String> {
         let mut text = String::new();
         if tag.empty {
@@ -203,7 +201,7 @@ impl<R: Read> Parser<R> {
             match self.xml.next()? {
                 Node::Text(part) => text.push_str(&part),
                 Node::Close => return Ok(text),
-                Node::Open(child) => return Err(unexpected(&child, tag)),
+                Node::Open(child) => self.skip(&child)?,
                 Node::Eof => return Err(self.unclosed(tag)),
             }
         }
@@ -214,7 +212,7 @@ impl<R: Read> Parser<R> {
         let mut found: Option<(String, Pos)> = None;
         self.children(container, |p, reference| {
             if !reference.name.ends_with("-REF") {
-                return Err(unexpected(&reference, container));
+                return p.skip(&reference);
             }
             if found.is_some() {
                 let message = format!(
@@ -244,8 +242,8 @@ impl<R: Read> Parser<R> {
         self.children(&root, |p, child| match child.name.as_str() {
             "THE-HEADER" => p.the_header(&child),
             "CORE-CONTENT" => p.core_content(&child),
-            "TOOL-EXTENSIONS" => p.skip(&child),
-            _ => Err(unexpected(&child, &root)),
+            // TOOL-EXTENSIONS and strays.
+            _ => p.skip(&child),
         })?;
         self.epilogue()
     }
@@ -282,7 +280,7 @@ impl<R: Read> Parser<R> {
     fn the_header(&mut self, tag: &Tag) -> Result<()> {
         self.children(tag, |p, child| match child.name.as_str() {
             "REQ-IF-HEADER" => p.header(&child),
-            _ => Err(unexpected(&child, tag)),
+            _ => p.skip(&child),
         })
     }
 
@@ -305,14 +303,9 @@ impl<R: Read> Parser<R> {
                 "REQ-IF-TOOL-ID" => header.req_if_tool_id = Some(text),
                 "SOURCE-TOOL-ID" => header.source_tool_id = Some(text),
                 "TITLE" => header.title = Some(text),
-                _ => {
-                    let time = trim_xml(&text);
-                    if !is_datetime(time) {
-                        let message = format!("CREATION-TIME \"{time}\" is not an xsd:dateTime");
-                        return Err(ReqifError::at(child.pos, message));
-                    }
-                    header.creation_time = Some(time.to_owned());
-                }
+                // Kept as written, like every date (the writer replaces one that is not an
+                // xsd:dateTime).
+                _ => header.creation_time = Some(trim_xml(&text).to_owned()),
             }
             Ok(())
         })
@@ -321,7 +314,7 @@ impl<R: Read> Parser<R> {
     fn core_content(&mut self, tag: &Tag) -> Result<()> {
         self.children(tag, |p, child| match child.name.as_str() {
             "REQ-IF-CONTENT" => p.content(&child),
-            _ => Err(unexpected(&child, tag)),
+            _ => p.skip(&child),
         })
     }
 
@@ -332,28 +325,28 @@ impl<R: Read> Parser<R> {
             "DATATYPES" => p.children(&section, |p, child| {
                 match kind_of(&child, "DATATYPE-DEFINITION-") {
                     Some(kind) => p.datatype(&child, kind),
-                    None => Err(unexpected(&child, &section)),
+                    None => p.skip(&child),
                 }
             }),
             "SPEC-TYPES" => p.children(&section, |p, child| match category_of(&child) {
                 Some(category) => p.spec_type(&child, category),
-                None => Err(unexpected(&child, &section)),
+                None => p.skip(&child),
             }),
             "SPEC-OBJECTS" => p.children(&section, |p, child| match child.name.as_str() {
                 "SPEC-OBJECT" => p.spec_object(&child),
-                _ => Err(unexpected(&child, &section)),
+                _ => p.skip(&child),
             }),
             "SPEC-RELATIONS" => p.children(&section, |p, child| match child.name.as_str() {
                 "SPEC-RELATION" => p.spec_relation(&child),
-                _ => Err(unexpected(&child, &section)),
+                _ => p.skip(&child),
             }),
             "SPECIFICATIONS" => p.children(&section, |p, child| match child.name.as_str() {
                 "SPECIFICATION" => p.specification(&child),
-                _ => Err(unexpected(&child, &section)),
+                _ => p.skip(&child),
             }),
-            // Relation groups are not modelled; the relations themselves are.
-            "SPEC-RELATION-GROUPS" => p.skip(&section),
-            _ => Err(unexpected(&section, tag)),
+            // Relation groups are not modelled (the relations themselves are), nor are
+            // unknown sections.
+            _ => p.skip(&section),
         })
     }
 }
@@ -407,7 +400,7 @@ impl<R: Read> Parser<R> {
                     values.push(p.enum_value(&value, site)?);
                     Ok(())
                 }
-                _ => Err(unexpected(&value, &child)),
+                _ => p.skip(&value),
             }),
             _ => p.skip(&child),
         })?;
@@ -446,7 +439,7 @@ impl<R: Read> Parser<R> {
                         attributes.push(p.attribute_definition(&definition, kind, site)?);
                         Ok(())
                     }
-                    None => Err(unexpected(&definition, &child)),
+                    None => p.skip(&definition),
                 }
             }),
             _ => p.skip(&child),
@@ -480,9 +473,7 @@ impl<R: Read> Parser<R> {
         let mut default = None;
         self.children(tag, |p, child| match child.name.as_str() {
             "TYPE" => {
-                let (reference, pos) = p.single_ref(&child, &what)?;
-                p.map.put(Site::AttributeType(t, a), pos);
-                datatype_ref = Some(reference);
+                datatype_ref = Some(p.single_ref(&child, &what)?.0);
                 Ok(())
             }
             "DEFAULT-VALUE" => {
@@ -503,14 +494,15 @@ impl<R: Read> Parser<R> {
         })
     }
 
-    /// `DEFAULT-VALUE`: one value of the definition's kind. Its `DEFINITION` is implied (it is
-    /// the enclosing definition), so it is neither required nor checked.
+    /// `DEFAULT-VALUE`: one value of the definition's kind (a value of another kind is
+    /// misplaced, so skipped). Its `DEFINITION` is implied (it is the enclosing definition),
+    /// so it is neither required nor checked.
     fn default_value(&mut self, tag: &Tag, kind: ValueKind, what: &str) -> Result<Option<Value>> {
         let what = format!("DEFAULT-VALUE of {what}");
         let mut default = None;
         self.children(tag, |p, child| {
             if kind_of(&child, "ATTRIBUTE-VALUE-") != Some(kind) {
-                return Err(unexpected(&child, tag));
+                return p.skip(&child);
             }
             default = Some(p.attribute_value(&child, kind, &what)?.1);
             Ok(())
@@ -521,19 +513,19 @@ impl<R: Read> Parser<R> {
 
 /// Values.
 impl<R: Read> Parser<R> {
-    /// The `VALUES` of an object, relation or specification.
-    fn values(&mut self, tag: &Tag, owner: Owner, what: &str) -> Result<Vec<AttributeValue>> {
+    /// The `VALUES` of an object, relation or specification. A value's kind is the one its
+    /// element names, whether or not its attribute definition is in the file.
+    fn values(&mut self, tag: &Tag, what: &str) -> Result<Vec<AttributeValue>> {
         let mut values = Vec::new();
         self.children(tag, |p, child| {
             let Some(kind) = kind_of(&child, "ATTRIBUTE-VALUE-") else {
-                return Err(unexpected(&child, tag));
+                return p.skip(&child);
             };
             let (definition, value) = p.attribute_value(&child, kind, what)?;
             let Some((definition_ref, _)) = definition else {
                 let message = format!("<{}> in {what} has no DEFINITION", child.name);
                 return Err(ReqifError::at(child.pos, message));
             };
-            p.map.put(Site::Value(owner, values.len()), child.pos);
             values.push(AttributeValue {
                 definition_ref,
                 value,
@@ -609,7 +601,7 @@ impl<R: Read> Parser<R> {
                     refs.push(trim_xml(&p.text(&reference)?).to_owned());
                     Ok(())
                 }
-                _ => Err(unexpected(&reference, &child)),
+                _ => p.skip(&reference),
             }),
             _ => p.skip(&child),
         })?;
@@ -645,18 +637,16 @@ impl<R: Read> Parser<R> {
         let index = self.doc.spec_objects.len();
         let identifier = required_id(tag)?;
         let what = describe(tag);
-        let last_change = last_change(tag, &what)?;
+        let last_change = last_change(tag);
         let mut type_ref = None;
         let mut values = Vec::new();
         self.children(tag, |p, child| match child.name.as_str() {
             "TYPE" => {
-                let (reference, pos) = p.single_ref(&child, &what)?;
-                p.map.put(Site::ObjectType(index), pos);
-                type_ref = Some(reference);
+                type_ref = Some(p.single_ref(&child, &what)?.0);
                 Ok(())
             }
             "VALUES" => {
-                values.extend(p.values(&child, Owner::Object(index), &what)?);
+                values.extend(p.values(&child, &what)?);
                 Ok(())
             }
             _ => p.skip(&child),
@@ -681,17 +671,19 @@ impl<R: Read> Parser<R> {
         let mut values = Vec::new();
         self.children(tag, |p, child| {
             let (slot, site) = match child.name.as_str() {
-                "TYPE" => (&mut type_ref, Site::RelationType(index)),
-                "SOURCE" => (&mut source, Site::RelationSource(index)),
-                "TARGET" => (&mut target, Site::RelationTarget(index)),
+                "TYPE" => (&mut type_ref, None),
+                "SOURCE" => (&mut source, Some(Site::RelationSource(index))),
+                "TARGET" => (&mut target, Some(Site::RelationTarget(index))),
                 "VALUES" => {
-                    values.extend(p.values(&child, Owner::Relation(index), &what)?);
+                    values.extend(p.values(&child, &what)?);
                     return Ok(());
                 }
                 _ => return p.skip(&child),
             };
             let (reference, pos) = p.single_ref(&child, &what)?;
-            p.map.put(site, pos);
+            if let Some(site) = site {
+                p.map.put(site, pos);
+            }
             *slot = Some(reference);
             Ok(())
         })?;
@@ -719,13 +711,11 @@ impl<R: Read> Parser<R> {
         let mut children = Vec::new();
         self.children(tag, |p, child| match child.name.as_str() {
             "TYPE" => {
-                let (reference, pos) = p.single_ref(&child, &what)?;
-                p.map.put(Site::SpecificationType(index), pos);
-                type_ref = Some(reference);
+                type_ref = Some(p.single_ref(&child, &what)?.0);
                 Ok(())
             }
             "VALUES" => {
-                values.extend(p.values(&child, Owner::Specification(index), &what)?);
+                values.extend(p.values(&child, &what)?);
                 Ok(())
             }
             "CHILDREN" => {
@@ -734,7 +724,8 @@ impl<R: Read> Parser<R> {
             }
             _ => p.skip(&child),
         })?;
-        let type_ref = type_ref.ok_or_else(|| missing(tag, "TYPE"))?;
+        // The schema requires the TYPE, the `reqif` library does not: empty when missing.
+        let type_ref = type_ref.unwrap_or_default();
         self.map.put(Site::Specification(index), tag.pos);
         self.doc.specifications.push(Specification {
             identifier,
@@ -754,7 +745,7 @@ impl<R: Read> Parser<R> {
                 nodes.push(p.hierarchy(&child, depth)?);
                 Ok(())
             }
-            _ => Err(unexpected(&child, tag)),
+            _ => p.skip(&child),
         })?;
         Ok(nodes)
     }
@@ -796,14 +787,8 @@ impl<R: Read> Parser<R> {
     }
 }
 
-/// `LAST-CHANGE` of a spec object, which the model keeps (so it must be writable again).
-fn last_change(tag: &Tag, what: &str) -> Result<Option<String>> {
-    match tag.attr("LAST-CHANGE") {
-        None => Ok(None),
-        Some(raw) if is_datetime(raw) => Ok(Some(trim_xml(raw).to_owned())),
-        Some(raw) => {
-            let message = format!("{what}: LAST-CHANGE \"{raw}\" is not an xsd:dateTime");
-            Err(ReqifError::at(tag.pos, message))
-        }
-    }
+/// `LAST-CHANGE` of a spec object, kept as written like every date (the writer replaces one
+/// that is not an xsd:dateTime).
+fn last_change(tag: &Tag) -> Option<String> {
+    tag.attr("LAST-CHANGE").map(|raw| trim_xml(raw).to_owned())
 }

@@ -1,6 +1,7 @@
-//! The byte source under the XML parser: buffers the input, decides its encoding from the XML
-//! declaration (transcoding ISO-8859-1 to UTF-8 on the fly) and counts lines and columns of
-//! everything the parser consumes, so errors can say where they are without keeping the text.
+//! The byte source under the XML parser: buffers the input, checks the XML declaration (there
+//! must be one, and it must not declare an encoding other than UTF-8) and counts lines and
+//! columns of everything the parser consumes, so errors can say where they are without keeping
+//! the text.
 
 use std::io::{self, BufRead, Read};
 
@@ -16,9 +17,6 @@ pub(crate) struct Source<R> {
     /// UTF-8 bytes for the parser; `buf[start..]` not consumed yet.
     buf: Vec<u8>,
     start: usize,
-    /// Raw bytes before transcoding (only used for ISO-8859-1).
-    raw: Vec<u8>,
-    latin1: bool,
     eof: bool,
     line: u64,
     column: u64,
@@ -27,20 +25,14 @@ pub(crate) struct Source<R> {
     forbidden: Option<(Pos, u8)>,
 }
 
-enum Encoding {
-    Utf8,
-    Latin1,
-}
-
 impl<R: Read> Source<R> {
-    /// Reads the prologue and checks the encoding; an empty input is an error here already.
+    /// Reads the prologue and checks the XML declaration; an empty input is an error here
+    /// already.
     pub fn open(inner: R) -> Result<Self, ReqifError> {
         let mut source = Source {
             inner,
             buf: Vec::with_capacity(CHUNK),
             start: 0,
-            raw: Vec::new(),
-            latin1: false,
             eof: false,
             line: 1,
             column: 1,
@@ -55,12 +47,7 @@ impl<R: Read> Source<R> {
         if source.buf.starts_with(UTF8_BOM) {
             source.start = UTF8_BOM.len();
         }
-        if let Encoding::Latin1 = sniff_encoding(&source.buf[source.start..])? {
-            source.latin1 = true;
-            let raw = std::mem::take(&mut source.buf);
-            latin1_to_utf8(&raw[source.start..], &mut source.buf);
-            source.start = 0;
-        }
+        check_declaration(&source.buf[source.start..])?;
         Ok(source)
     }
 
@@ -95,23 +82,15 @@ impl<R: Read> Source<R> {
     fn refill(&mut self) -> io::Result<()> {
         self.buf.clear();
         self.start = 0;
-        let target = if self.latin1 {
-            &mut self.raw
-        } else {
-            &mut self.buf
-        };
-        target.resize(CHUNK, 0);
+        self.buf.resize(CHUNK, 0);
         let n = loop {
-            match self.inner.read(target) {
+            match self.inner.read(&mut self.buf) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         };
-        target.truncate(n);
-        if self.latin1 {
-            latin1_to_utf8(&self.raw, &mut self.buf);
-        }
+        self.buf.truncate(n);
         self.eof = n == 0;
         Ok(())
     }
@@ -163,30 +142,42 @@ impl<R: Read> BufRead for Source<R> {
     }
 }
 
-/// The encoding the XML declaration names. UTF-16 (detected by its byte order mark or by the
-/// zero bytes around `<`) and anything but UTF-8, US-ASCII and ISO-8859-1 are refused: the
-/// parser is UTF-8 only and the ReqIF implementation guide asks for UTF-8.
-fn sniff_encoding(prologue: &[u8]) -> Result<Encoding, ReqifError> {
+/// What every ReqIF document starts with (the ReqIF implementation guide asks for it, and the
+/// `reqif` library's validator refuses files without it).
+const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+
+/// The document must open with an XML declaration (after an optional byte order mark), and the
+/// declaration must not name an encoding other than UTF-8: the parser is UTF-8 only and ReqIF
+/// requires UTF-8. Without an `encoding` the declaration means UTF-8. The name is compared
+/// without regard to case, as XML encoding names are case-insensitive. UTF-16 (detected by its
+/// byte order mark or by the zero bytes around `<`) is refused with its own message.
+fn check_declaration(prologue: &[u8]) -> Result<(), ReqifError> {
     let utf16 = [&b"\xFE\xFF"[..], b"\xFF\xFE", b"\x00<", b"<\x00"];
     if utf16.iter().any(|mark| prologue.starts_with(mark)) {
         return Err(ReqifError::at(
             Pos::START,
-            "the document is UTF-16 encoded; only UTF-8 ReqIF files are supported",
+            "the document is UTF-16 encoded; ReqIF files must be UTF-8",
         ));
     }
-    let Some(label) = declared_encoding(prologue) else {
-        return Ok(Encoding::Utf8);
-    };
-    match label.to_ascii_lowercase().as_str() {
-        "utf-8" | "utf8" | "us-ascii" | "ascii" => Ok(Encoding::Utf8),
-        "iso-8859-1" | "iso8859-1" | "iso_8859-1" | "latin1" | "l1" => Ok(Encoding::Latin1),
-        _ => Err(ReqifError::at(
+    let declared = prologue
+        .strip_prefix(b"<?xml")
+        .and_then(|rest| rest.first())
+        .is_some_and(|&b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if !declared {
+        return Err(ReqifError::at(
+            Pos::START,
+            format!("the file has no XML declaration; a ReqIF file must start with {DECLARATION}"),
+        ));
+    }
+    match declared_encoding(prologue) {
+        Some(label) if !label.eq_ignore_ascii_case("UTF-8") => Err(ReqifError::at(
             Pos::START,
             format!(
-                "unsupported encoding declaration \"{label}\" in the XML declaration; \
-                 ReqIF files must be UTF-8 (US-ASCII and ISO-8859-1 are read too)"
+                "the XML declaration declares the encoding \"{label}\"; ReqIF requires UTF-8 \
+                 ({DECLARATION})"
             ),
         )),
+        _ => Ok(()),
     }
 }
 
@@ -202,17 +193,6 @@ fn declared_encoding(prologue: &[u8]) -> Option<String> {
     Some(value[..value.find(quote)?].to_owned())
 }
 
-fn latin1_to_utf8(raw: &[u8], out: &mut Vec<u8>) {
-    let mut utf8 = [0u8; 4];
-    for &b in raw {
-        if b.is_ascii() {
-            out.push(b);
-        } else {
-            out.extend_from_slice(char::from(b).encode_utf8(&mut utf8).as_bytes());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,27 +205,37 @@ mod tests {
 
     #[test]
     fn counts_lines_and_characters() {
-        let source = Source::open("<a>\nüb<b/>".as_bytes()).unwrap();
+        let source = Source::open("<?xml version=\"1.0\"?>\n<a>\nüb<b/>".as_bytes()).unwrap();
         let (_, pos) = drain(source);
-        assert_eq!(pos, Pos { line: 2, column: 7 });
+        assert_eq!(pos, Pos { line: 3, column: 7 });
     }
 
     #[test]
-    fn transcodes_latin1() {
-        let bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xfc</a>";
-        let (text, _) = drain(Source::open(&bytes[..]).unwrap());
-        assert!(text.ends_with("<a>ü</a>"));
-    }
-
-    #[test]
-    fn refuses_other_encodings() {
-        let err = Source::open(&b"<?xml version='1.0' encoding='Shift_JIS'?><a/>"[..])
-            .err()
-            .unwrap();
-        assert!(err.message.contains("Shift_JIS"), "{err}");
-        let err = Source::open(&b"\xFF\xFE<\x00a\x00"[..]).err().unwrap();
-        assert!(err.message.contains("UTF-16"), "{err}");
-        let err = Source::open(&b""[..]).err().unwrap();
-        assert_eq!(err.to_string(), "line 1, column 1: the document is empty");
+    fn requires_a_utf8_declaration() {
+        let open = |bytes: &[u8]| Source::open(bytes).err().map(|e| e.to_string());
+        assert_eq!(open(b"<?xml version='1.0' encoding='UTF-8'?><a/>"), None);
+        assert_eq!(open(b"<?xml version='1.0' encoding='utf-8'?><a/>"), None);
+        assert_eq!(open(b"\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<a/>"), None);
+        let err = open(b"<a/>").unwrap();
+        assert!(
+            err.starts_with("line 1, column 1: the file has no XML declaration"),
+            "{err}"
+        );
+        let err = open(b"\n<?xml version='1.0'?><a/>").unwrap();
+        assert!(err.contains("no XML declaration"), "{err}");
+        let err = open(b"<?xml-stylesheet href='a'?><a/>").unwrap();
+        assert!(err.contains("no XML declaration"), "{err}");
+        for label in ["ISO-8859-1", "US-ASCII", "Shift_JIS", "UTF8"] {
+            let text = format!("<?xml version='1.0' encoding='{label}'?><a/>");
+            let err = open(text.as_bytes()).unwrap();
+            assert!(
+                err.contains(&format!("encoding \"{label}\"; ReqIF requires UTF-8")),
+                "{err}"
+            );
+        }
+        let err = open(b"\xFF\xFE<\x00a\x00").unwrap();
+        assert!(err.contains("UTF-16"), "{err}");
+        let err = open(b"").unwrap();
+        assert_eq!(err, "line 1, column 1: the document is empty");
     }
 }

@@ -2,12 +2,15 @@
 //! are sequences in the schema, so their order is fixed here; the identifiables are
 //! `xsd:all`, any child order would do. Attributes the schema requires but the model may lack
 //! are filled: `LAST-CHANGE` from the object or the header's creation time, datatype limits
-//! with the widest range, tool ids with [`DEFAULT_TOOL_ID`].
+//! with the widest range, tool ids with [`DEFAULT_TOOL_ID`]. Definitions the document refers
+//! to but lacks are supplied, and what the schema cannot carry is left out, by `complete`
+//! before anything is written.
 
 use std::io::Write;
 
 use chrono::{SecondsFormat, Utc};
 
+use super::complete;
 use super::error::ReqifError;
 use super::lexical::{
     escape_attribute, escape_text, format_double, is_datetime, is_ncname, parse_integer,
@@ -38,7 +41,9 @@ const FLUSH_AT: usize = 64 * 1024;
 
 pub(crate) fn write_document(doc: &ReqifDocument, out: impl Write) -> Result<()> {
     validate::check(doc, None)?;
-    let stamp = creation_time(&doc.header)?;
+    let doc = complete::complete(doc);
+    let doc = doc.as_ref();
+    let stamp = creation_time(&doc.header);
     let mut w = XmlWriter {
         out,
         buf: String::with_capacity(FLUSH_AT * 2),
@@ -71,15 +76,13 @@ pub(crate) fn write_document(doc: &ReqifDocument, out: impl Write) -> Result<()>
     w.finish()
 }
 
-/// The header's creation time, or now: the schema requires one, and it doubles as the
-/// `LAST-CHANGE` of everything the model keeps no change time for.
-fn creation_time(header: &Header) -> Result<String> {
+/// The header's creation time, or now (also instead of one that is not an `xsd:dateTime`):
+/// the schema requires one, and it doubles as the `LAST-CHANGE` of everything the model keeps
+/// no change time for.
+fn creation_time(header: &Header) -> String {
     match &header.creation_time {
-        Some(time) if is_datetime(time) => Ok(time.clone()),
-        Some(time) => Err(ReqifError::new(format!(
-            "the header's CREATION-TIME \"{time}\" is not an xsd:dateTime"
-        ))),
-        None => Ok(Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)),
+        Some(time) if is_datetime(time) => time.clone(),
+        _ => Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
     }
 }
 
@@ -197,8 +200,9 @@ impl<W: Write> XmlWriter<W> {
     }
 }
 
-/// The attributes every identifiable carries. `xsd:ID` is an XML name, so an identifier that
-/// is not one (say a bare UUID starting with a digit) is refused rather than written invalid.
+/// The attributes every identifiable carries. `xsd:ID` is an XML name; `complete` renames
+/// identifiers that are not (say a bare UUID starting with a digit), so the refusal here only
+/// guards against writing invalid output.
 fn identity<'a>(
     element: &str,
     identifier: &'a str,
@@ -366,13 +370,7 @@ impl<W: Write> XmlWriter<W> {
     fn spec_object(&mut self, object: &SpecObject) -> Result<()> {
         let last_change = match &object.last_change {
             Some(time) if is_datetime(time) => time.clone(),
-            Some(time) => {
-                return Err(ReqifError::new(format!(
-                    "SPEC-OBJECT '{}': LAST-CHANGE \"{time}\" is not an xsd:dateTime",
-                    object.identifier
-                )))
-            }
-            None => self.stamp.clone(),
+            _ => self.stamp.clone(),
         };
         let long_name = object.long_name.as_deref();
         let attrs = identity("SPEC-OBJECT", &object.identifier, long_name, &last_change)?;

@@ -115,11 +115,106 @@ fn prefixed(fragment: &str, out: &mut String) -> Result<Shape, String> {
     })
 }
 
+/// `markup` (as the reader produces it: unprefixed, well-formed) in the shape it is written
+/// in: without the tags of the elements the ReqIF schema does not allow (their content kept),
+/// and wrapped in a `div` unless it is a single `p` or `div` (see `emit`). `None` when it
+/// already has that shape, or when it is not well-formed (`emit` reports that).
+pub(crate) fn for_export(markup: &str) -> Option<String> {
+    let mut reader = Reader::from_str(markup);
+    reader.config_mut().check_end_names = true;
+    let mut out = String::with_capacity(markup.len());
+    // Per open element: whether its tags are kept.
+    let mut open: Vec<bool> = Vec::new();
+    let mut dropped = false;
+    let mut top = TopLevel::default();
+    loop {
+        let at_top = !open.contains(&true);
+        match reader.read_event().ok()? {
+            Event::Start(start) => {
+                let keep = is_allowed(&start);
+                if keep {
+                    top.element(&start, at_top);
+                    push_kept(&start, false, &mut out)?;
+                }
+                dropped |= !keep;
+                open.push(keep);
+            }
+            Event::Empty(start) => {
+                if is_allowed(&start) {
+                    top.element(&start, at_top);
+                    push_kept(&start, true, &mut out)?;
+                } else {
+                    dropped = true;
+                }
+            }
+            Event::End(end) => {
+                if open.pop()? {
+                    push_end(&mut out, "", end.local_name().into_inner());
+                }
+            }
+            Event::Text(text) => {
+                let text = text.xml10_content();
+                top.text |= at_top && !is_blank(&text);
+                escape_text(&text, &mut out).ok()?;
+            }
+            Event::CData(cdata) => {
+                let text = cdata.xml10_content();
+                top.text |= at_top && !is_blank(&text);
+                escape_text(&text, &mut out).ok()?;
+            }
+            Event::GeneralRef(reference) => {
+                let text = resolve_entity(&reference).ok()?;
+                top.text |= at_top && !is_blank(&text);
+                escape_text(&text, &mut out).ok()?;
+            }
+            Event::DocType(_) => return None,
+            Event::Comment(_) | Event::PI(_) | Event::Decl(_) => {}
+            Event::Eof => break,
+        }
+    }
+    if !open.is_empty() {
+        return None;
+    }
+    let single_block = top.elements == 1 && top.first_is_block && !top.text;
+    let fixed = trim_xml(&out);
+    match (dropped, single_block) {
+        (_, false) => Some(format!("<div>{fixed}</div>")),
+        (true, true) => Some(fixed.to_owned()),
+        (false, true) => None,
+    }
+}
+
+fn is_allowed(start: &BytesStart<'_>) -> bool {
+    SCHEMA_ELEMENTS.contains(&start.local_name().into_inner())
+}
+
+fn push_kept(start: &BytesStart<'_>, empty: bool, out: &mut String) -> Option<()> {
+    let name = start.local_name().into_inner();
+    let mut attrs = Vec::new();
+    for attr in start.attributes() {
+        let attr = attr.ok()?;
+        let value = attr.normalized_value(XmlVersion::Implicit1_0).ok()?;
+        attrs.push((attr.key.0.to_owned(), value.into_owned()));
+    }
+    let attrs = attrs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    push_start(out, "", name, attrs, empty).ok()
+}
+
 #[derive(Default)]
 struct TopLevel {
     elements: usize,
     first_is_block: bool,
     text: bool,
+}
+
+impl TopLevel {
+    fn element(&mut self, start: &BytesStart<'_>, at_top: bool) {
+        if at_top {
+            self.elements += 1;
+            let name = start.local_name().into_inner();
+            self.first_is_block = self.elements == 1 && matches!(name, "p" | "div");
+        }
+    }
 }
 
 /// The elements of the XHTML modules the ReqIF schema's driver includes (text, hypertext,

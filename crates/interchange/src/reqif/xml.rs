@@ -11,7 +11,7 @@ use quick_xml::{NsReader, XmlVersion};
 use super::error::{Pos, ReqifError};
 use super::lexical::is_xml_char;
 use super::source::Source;
-use super::{REQIF_NAMESPACE, XHTML_NAMESPACE};
+use super::{REQIF_DRAFT_NAMESPACE, REQIF_NAMESPACE, XHTML_NAMESPACE};
 
 /// Deepest element nesting read. The parser descends recursively, so this bounds its stack;
 /// real ReqIF files nest a few dozen levels.
@@ -20,6 +20,7 @@ const MAX_DEPTH: usize = 512;
 /// The namespace of an element.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Ns {
+    /// The ReqIF namespace, or the namespace of the ReqIF 1.0 draft that early tools wrote.
     ReqIf,
     Xhtml,
     /// No namespace at all.
@@ -141,7 +142,9 @@ impl<R: Read> XmlIn<R> {
 /// Our namespace classification, or the error for an undeclared prefix.
 fn namespace(ns: ResolveResult<'_>) -> Result<Ns, String> {
     match ns {
-        ResolveResult::Bound(ns) if ns.0 == REQIF_NAMESPACE => Ok(Ns::ReqIf),
+        ResolveResult::Bound(ns) if ns.0 == REQIF_NAMESPACE || ns.0 == REQIF_DRAFT_NAMESPACE => {
+            Ok(Ns::ReqIf)
+        }
         ResolveResult::Bound(ns) if ns.0 == XHTML_NAMESPACE => Ok(Ns::Xhtml),
         ResolveResult::Bound(ns) => Ok(Ns::Other(ns.0.to_owned())),
         ResolveResult::Unbound => Ok(Ns::None),
