@@ -32,10 +32,22 @@ pub struct LinkWrite {
     pub link: TraceLink,
 }
 
-/// Everything one save writes, in one transaction: requirements, links added and removed.
+/// A module written with a batch (an import's new document, or attribute definitions it
+/// adds): created when `before` is `None`, else updated optimistically (the stored revision
+/// must be `module.revision - 1`).
+#[derive(Debug, Clone)]
+pub struct ModuleWrite {
+    pub module: Module,
+    pub before: Option<Module>,
+}
+
+/// Everything one save writes, in one transaction: modules, requirements, links added and
+/// removed.
 #[derive(Debug, Clone, Default)]
 pub struct ReqBatch {
     pub project_id: Option<ProjectId>,
+    /// Written first, so requirements of a new module can follow in the same batch.
+    pub modules: Vec<ModuleWrite>,
     pub requirements: Vec<ReqWrite>,
     pub add_links: Vec<TraceLink>,
     pub remove_links: Vec<LinkId>,
@@ -252,6 +264,8 @@ pub trait RequirementStore: Send + Sync {
         external_ids: &[String],
     ) -> StoreResult<Vec<Requirement>>;
     async fn stored_findings(&self, id: RequirementId) -> StoreResult<Vec<Finding>>;
+    /// The requirements whose parent is `id`, in any module, in document order.
+    async fn children_of(&self, id: RequirementId) -> StoreResult<Vec<Requirement>>;
     /// The requirements of a module in document order.
     async fn module_requirements(&self, module: ModuleId) -> StoreResult<Vec<Requirement>>;
     async fn list_requirements(&self, query: &ReqQuery) -> StoreResult<ReqPage>;

@@ -6,5 +6,6 @@ pub mod checks;
 pub mod collectstatic;
 pub mod config;
 pub mod demo;
+pub mod generate;
 pub mod runtime;
 pub mod verify;

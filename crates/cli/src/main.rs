@@ -103,6 +103,18 @@ enum Command {
         password: String,
         #[arg(long)]
         bind: Option<String>,
+        /// Also generate a synthetic project with this many requirements (for benchmarks).
+        #[arg(long, value_name = "N")]
+        size: Option<usize>,
+        /// The code of the generated project (with --size).
+        #[arg(long, default_value = "BENCH", requires = "size")]
+        project: String,
+        /// Trace links per generated requirement, on average (with --size).
+        #[arg(long, default_value_t = 1.5, requires = "size")]
+        links_per_req: f64,
+        /// Seed of the generated text and links (with --size): the same seed, the same project.
+        #[arg(long, default_value_t = 2026, requires = "size")]
+        seed: u64,
     },
     /// Configuration and environment checks; exit 1 on any error.
     Check {
@@ -423,6 +435,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_serve,
             password,
             bind,
+            size,
+            project,
+            links_per_req,
+            seed,
         } => {
             let db = runtime::open_db(&settings).await?;
             runtime::ensure_schema(&settings, &db).await?;
@@ -430,6 +446,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo::seed(&app, &password)
                 .await
                 .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
+            if let Some(n) = size {
+                let opts = opensesa::generate::Options {
+                    project,
+                    requirements: n,
+                    links_per_req,
+                    seed,
+                    ..Default::default()
+                };
+                let report = demo::generate(&app, &opts, |line| println!("{line}"))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("generated project: {e}"))?;
+                println!("{report}");
+            }
             let addr = bind.clone().unwrap_or_else(|| settings.listen.clone());
             println!(
                 "Demo data is ready. Log in at http://{} with:",

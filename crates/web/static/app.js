@@ -48,3 +48,21 @@ document.addEventListener("change", (event) => {
   };
   setTimeout(tick, 1000);
 })();
+
+// ==== requirements ====
+(() => {
+  // "Select all" boxes (data-select-all="form id") tick every row box bound to that form.
+  // They are hidden in the markup, so a page without this script shows no dead control.
+  document.querySelectorAll("[data-select-all]").forEach((box) => {
+    box.hidden = false;
+    box.addEventListener("change", () => {
+      const form = box.getAttribute("data-select-all");
+      document
+        .querySelectorAll('input[type="checkbox"][form="' + form + '"]')
+        .forEach((row) => {
+          row.checked = box.checked;
+        });
+    });
+  });
+})();
+// ==== end of requirements ====

@@ -5,6 +5,7 @@
 //! events and revisions), so a single edit, a bulk edit and an import follow the same rules.
 
 pub mod coverage;
+pub mod exchange;
 pub mod links;
 pub mod quality;
 pub mod review;
@@ -400,6 +401,21 @@ impl App {
     ) -> AppResult<BatchOutcome> {
         let mut journal = Journal::default();
         let now = self.clock.now();
+        for mw in &batch.modules {
+            let (action, old) = match &mw.before {
+                Some(b) => (Action::Update, b.snapshot()),
+                None => (Action::Create, json!({})),
+            };
+            journal.events.push(
+                EventBuilder::by(self, principal, action, "module", mw.module.id)
+                    .project(ctx.project.id)
+                    .changes(&old, &mw.module.snapshot())
+                    .build(),
+            );
+            journal
+                .revisions
+                .push(Revision::of(&mw.module, Some(principal.user.id), now));
+        }
         // Human ids of created requirements are allocated in the transaction; their events
         // and revisions carry the artefact's UUID, which is known now.
         for w in &mut batch.requirements {
@@ -497,11 +513,17 @@ impl App {
         {
             return Err(AppError::field(
                 "links",
-                format!("every link must join two different artefacts of {}", ctx.project.code),
+                format!(
+                    "every link must join two different artefacts of {}",
+                    ctx.project.code
+                ),
             ));
         }
-        if !batch.remove_links.is_empty() {
-            return Err(AppError::field("links", "a batch import only adds links"));
+        if !batch.remove_links.is_empty() || !batch.modules.is_empty() {
+            return Err(AppError::field(
+                "batch",
+                "a batch import only adds requirements and links",
+            ));
         }
         batch.project_id = Some(ctx.project.id);
         batch.by = Some(principal.user.id);
@@ -745,13 +767,7 @@ impl App {
             Some(p) => self.store.find_requirement_by_id(ctx.project.id, p).await?,
             None => None,
         };
-        let children: Vec<Requirement> = self
-            .store
-            .module_requirements(module.id)
-            .await?
-            .into_iter()
-            .filter(|r| r.parent_id == Some(req.id))
-            .collect();
+        let children = self.store.children_of(req.id).await?;
         let links = self.store.links_of(req.id.0).await?;
         let rules = self.rules_of(&ctx).await?;
         // Structural rules depend on links that may have changed since the last save.

@@ -190,7 +190,7 @@ impl App {
                     module: m.clone(),
                     requirements: n,
                     findings: fs.len(),
-                    score: score(fs.into_iter(), n),
+                    score: score(fs, n),
                 }
             })
             .collect();

@@ -30,6 +30,10 @@ mod mfa;
 mod migrations;
 mod redis_sessions;
 mod requirements;
+mod requirements_api;
+mod requirements_demo;
+mod requirements_exchange;
+mod requirements_pages;
 mod runbook;
 mod security;
 

@@ -532,7 +532,7 @@ async fn bulk_edit_is_all_or_nothing(b: Backend) {
         .bulk_edit(
             &c.editor,
             "ALPHA",
-            &[a.clone()],
+            std::slice::from_ref(&a),
             &RequirementInput {
                 priority: Some("urgent".into()),
                 ..Default::default()

@@ -200,6 +200,18 @@ impl RequirementStore for Db {
         Ok(row.map(|r| r.0 .0).unwrap_or_default())
     }
 
+    async fn children_of(&self, id: RequirementId) -> StoreResult<Vec<Requirement>> {
+        let sql = format!(
+            "SELECT {REQ_COLS} FROM requirements WHERE parent_id = $1 ORDER BY ordinal, number"
+        );
+        let rows: Vec<RequirementRow> = read!(self, |p| sqlx::query_as(&sql)
+            .bind(id.0)
+            .fetch_all(p)
+            .await
+            .map_err(db_err))?;
+        convert(rows)
+    }
+
     async fn module_requirements(&self, module: ModuleId) -> StoreResult<Vec<Requirement>> {
         let sql = format!(
             "SELECT {REQ_COLS} FROM requirements WHERE module_id = $1 ORDER BY ordinal, number"
@@ -403,6 +415,10 @@ impl RequirementStore for Db {
 
     async fn save_batch(&self, batch: &ReqBatch, journal: &Journal) -> StoreResult<BatchOutcome> {
         let postgres = !self.is_sqlite();
+        // Human ids of new requirements are allocated inside the transaction; their first
+        // revision and create event get the id here, before the journal is written.
+        let mut journal = journal.clone();
+        let journal = &mut journal;
         transaction!(self, journal, |tx| {
             let mut outcome = BatchOutcome::default();
             if postgres {
@@ -414,6 +430,57 @@ impl RequirementStore for Db {
                         .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;
+                }
+            }
+            for mw in &batch.modules {
+                let m = &mw.module;
+                if mw.before.is_none() {
+                    sqlx::query(&format!(
+                        "INSERT INTO req_modules ({MODULE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                    ))
+                    .bind(m.id.0)
+                    .bind(m.project_id.0)
+                    .bind(m.parent_id.map(|i| i.0))
+                    .bind(&m.prefix)
+                    .bind(&m.name)
+                    .bind(&m.description)
+                    .bind(m.ordinal)
+                    .bind(Json(&m.attributes))
+                    .bind(m.revision)
+                    .bind(m.created_at)
+                    .bind(m.updated_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match db_err(e) {
+                        StoreError::Conflict(_) => conflict(format!(
+                            "a module with the prefix {} exists already",
+                            m.prefix
+                        )),
+                        other => other,
+                    })?;
+                } else {
+                    let done = sqlx::query(
+                        "UPDATE req_modules SET parent_id = $2, prefix = $3, name = $4, description = $5, ordinal = $6, \
+                         attributes = $7, revision = $8, updated_at = $9 WHERE id = $1 AND revision = $8 - 1",
+                    )
+                    .bind(m.id.0)
+                    .bind(m.parent_id.map(|i| i.0))
+                    .bind(&m.prefix)
+                    .bind(&m.name)
+                    .bind(&m.description)
+                    .bind(m.ordinal)
+                    .bind(Json(&m.attributes))
+                    .bind(m.revision)
+                    .bind(m.updated_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    if done.rows_affected() == 0 {
+                        return Err(conflict(format!(
+                            "module {} was changed by someone else; reload and retry",
+                            m.prefix
+                        )));
+                    }
                 }
             }
             for w in &batch.requirements {
@@ -508,6 +575,7 @@ impl RequirementStore for Db {
                         )),
                         other => other,
                     })?;
+                    stamp_human_id(journal, r.id, &human_id);
                     outcome.human_ids.push(human_id);
                 } else {
                     let expected = if w.content_changed {
@@ -618,6 +686,15 @@ impl RequirementStore for Db {
             for id in &batch.remove_links {
                 sqlx::query("DELETE FROM trace_links WHERE id = $1")
                     .bind(id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            if postgres && batch.add_links.len() > 1 {
+                // The cycle check below runs once per link. A generic plan cached while
+                // trace_links was small keeps scanning the whole table as it grows, which
+                // turns a bulk load quadratic: plan each check for the table as it is now.
+                sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
@@ -830,13 +907,10 @@ impl RequirementStore for Db {
             .await
             .map_err(db_err)?;
             if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
+                // Returning here drops the transaction: nothing, not even the journal, is written.
+                return Ok(false);
             }
             true
-        })
-        .or_else(|e| match e {
-            StoreError::NotFound => Ok(false),
-            other => Err(other),
         })
     }
 
@@ -1178,6 +1252,31 @@ impl RequirementStore for Db {
                 .map_err(db_err)?
                 .rows_affected()
         })
+    }
+}
+
+/// Writes an allocated human id into the journal entries of a created requirement: the
+/// snapshot of its first revision (and that revision's content hash) and its create event.
+fn stamp_human_id(journal: &mut Journal, id: RequirementId, human_id: &str) {
+    let key = id.to_string();
+    for r in journal
+        .revisions
+        .iter_mut()
+        .filter(|r| r.artefact_type == "requirement" && r.artefact_id == key)
+    {
+        if let Some(obj) = r.data.as_object_mut() {
+            obj.insert("human_id".into(), serde_json::Value::from(human_id));
+        }
+        r.content_hash = opensesa_domain::revision::content_hash(&r.data);
+    }
+    for e in journal
+        .events
+        .iter_mut()
+        .filter(|e| e.artefact_type == "requirement" && e.artefact_id == key)
+    {
+        for c in e.changes.iter_mut().filter(|c| c.field == "human_id") {
+            c.after = serde_json::Value::from(human_id);
+        }
     }
 }
 

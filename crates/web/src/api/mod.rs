@@ -25,7 +25,8 @@ use utoipa_axum::routes;
         Errors share one shape: `{\"error\": {\"code\", \"message\", \"details\"}}`."),
     modifiers(&Security),
     components(schemas(ErrorBody, ErrorDetail)),
-    tags((name = "account"), (name = "portfolio"), (name = "projects"), (name = "audit"), (name = "system"))
+    tags((name = "account"), (name = "portfolio"), (name = "projects"), (name = "audit"), (name = "system"),
+        (name = "requirements", description = "Requirements management: modules, requirements and their review workflow, revisions, trace links, comments, review rounds, search, quality, coverage and the RVTM"))
 )]
 struct ApiDoc;
 
@@ -65,7 +66,45 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(system::get_job))
         .routes(routes!(system::retry_job))
         .routes(routes!(system::discard_job))
-        .routes(routes!(system::status));
+        .routes(routes!(system::status))
+        .routes(routes!(
+            requirements::list_modules,
+            requirements::create_module
+        ))
+        .routes(routes!(
+            requirements::get_module,
+            requirements::update_module
+        ))
+        .routes(routes!(requirements::create_requirement))
+        .routes(routes!(requirements::list_requirements))
+        .routes(routes!(requirements::bulk_edit))
+        .routes(routes!(
+            requirements::get_requirement,
+            requirements::update_requirement
+        ))
+        .routes(routes!(requirements::transition))
+        .routes(routes!(requirements::list_revisions))
+        .routes(routes!(requirements::diff))
+        .routes(routes!(
+            requirements::list_comments,
+            requirements::add_comment
+        ))
+        .routes(routes!(requirements::resolve_thread))
+        .routes(routes!(requirements::list_links, requirements::create_link))
+        .routes(routes!(requirements::clear_links))
+        .routes(routes!(requirements::delete_link))
+        .routes(routes!(
+            requirements::list_reviews,
+            requirements::open_review
+        ))
+        .routes(routes!(requirements::get_review))
+        .routes(routes!(requirements::record_decision))
+        .routes(routes!(requirements::close_review))
+        .routes(routes!(requirements::search))
+        .routes(routes!(requirements::quality))
+        .routes(routes!(requirements::set_quality_rules))
+        .routes(routes!(requirements::coverage))
+        .routes(routes!(requirements::rvtm));
     let doc = api.get_openapi().clone();
     api.route(
         "/api/v1/openapi.json",
