@@ -157,7 +157,7 @@ CREATE TABLE req_imports (
     id UUID PRIMARY KEY NOT NULL,
     project_id UUID NOT NULL REFERENCES projects (id),
     module_id UUID,
-    format TIMESTAMPTZ NOT NULL,
+    format TEXT NOT NULL,
     file_name TEXT NOT NULL,
     content BYTEA NOT NULL,
     created_by UUID NOT NULL,

@@ -496,7 +496,12 @@ async fn requirement_page(
             .map(|f| FindingView {
                 rule: f.rule.title(),
                 severity: f.severity.as_str(),
-                message: f.message.clone(),
+                // Some messages open with the rule's own title; say it once.
+                message: f
+                    .message
+                    .strip_prefix(f.rule.title())
+                    .map(|rest| rest.trim_start_matches([':', ' ']).to_owned())
+                    .unwrap_or_else(|| f.message.clone()),
             })
             .collect(),
         parent: d.parent.as_ref().map(rel),
