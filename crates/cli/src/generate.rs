@@ -54,8 +54,8 @@ impl Default for Options {
             requirements: 10_000,
             links_per_req: 1.5,
             seed: 2026,
-            batch: 5_000,
-            link_batch: 10_000,
+            batch: 2_000,
+            link_batch: 5_000,
         }
     }
 }

@@ -691,9 +691,6 @@ impl RequirementStore for Db {
                     .map_err(db_err)?;
             }
             if postgres && batch.add_links.len() > 1 {
-                // The cycle check below runs once per link. A generic plan cached while
-                // trace_links was small keeps scanning the whole table as it grows, which
-                // turns a bulk load quadratic: plan each check for the table as it is now.
                 sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
                     .execute(&mut *tx)
                     .await
@@ -710,6 +707,9 @@ impl RequirementStore for Db {
                            WHERE l.kind IN ({kinds})) \
                          SELECT COUNT(*) FROM up WHERE id = $2"
                     ))
+                    // On PostgreSQL a generic plan cached while trace_links was small keeps
+                    // scanning the whole table as it grows (a bulk load of links turns
+                    // quadratic): an unnamed statement is planned for the table as it is now.
                     .bind(l.target_id)
                     .bind(l.source_id)
                     .fetch_one(&mut *tx)

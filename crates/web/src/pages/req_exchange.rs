@@ -353,8 +353,7 @@ struct ReportQuery {
 }
 
 fn parse_import_id(raw: &str) -> Result<ImportId, PageError> {
-    raw.parse()
-        .map_err(|_| PageError::from(AppError::NotFound))
+    raw.parse().map_err(|_| PageError::from(AppError::NotFound))
 }
 
 fn summary(c: &ImportCounts) -> String {

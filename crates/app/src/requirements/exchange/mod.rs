@@ -198,7 +198,12 @@ impl ImportReport {
     /// Nothing to write.
     pub fn is_noop(&self) -> bool {
         let c = &self.counts;
-        c.created + c.updated + c.links_added + c.links_replaced + c.modules_created + c.modules_updated
+        c.created
+            + c.updated
+            + c.links_added
+            + c.links_replaced
+            + c.modules_created
+            + c.modules_updated
             == 0
     }
 
@@ -372,7 +377,10 @@ pub(crate) fn settle_update(
     planned.revision = before.revision + 1;
     planned.updated_at = now;
     let fields = changed_fields(before, planned);
-    Ok((Outcome::Updated, vec![format!("changes {}", fields.join(", "))]))
+    Ok((
+        Outcome::Updated,
+        vec![format!("changes {}", fields.join(", "))],
+    ))
 }
 
 /// Places new requirements between the existing ones around them in file order. `items`
@@ -483,8 +491,9 @@ impl App {
                 ))
             }
             (FileFormat::Reqif | FileFormat::Reqifz, _) => {
-                let doc = reqif::read_bytes(bytes)
-                    .map_err(|e| AppError::field("file", format!("not a readable ReqIF file: {e}")))?;
+                let doc = reqif::read_bytes(bytes).map_err(|e| {
+                    AppError::field("file", format!("not a readable ReqIF file: {e}"))
+                })?;
                 self.plan_reqif(ctx, target, &doc, file_name).await?
             }
         };
@@ -494,10 +503,10 @@ impl App {
             Target::Module(m) => format!("module {} ({})", m.prefix, m.name),
             Target::NewModules => "new modules (one per specification)".to_owned(),
         };
-        plan.report.needs_lead = plan
-            .modules
-            .iter()
-            .any(|m| m.before.is_none() || m.before.as_ref().map(|b| &b.attributes) != Some(&m.module.attributes));
+        plan.report.needs_lead = plan.modules.iter().any(|m| {
+            m.before.is_none()
+                || m.before.as_ref().map(|b| &b.attributes) != Some(&m.module.attributes)
+        });
         if plan.report.needs_lead && !ctx.can(Permission::Lead) {
             plan.report.problems.push(
                 "this import creates modules or attribute definitions, which needs the lead role; ask a lead to import it"
@@ -548,9 +557,7 @@ impl App {
                 format!("{file_name:?} is not a .csv, .xlsx, .reqif or .reqifz file"),
             )
         })?;
-        let target = self
-            .import_target(&ctx, None, Some(module), format)
-            .await?;
+        let target = self.import_target(&ctx, None, Some(module), format).await?;
         let plan = self
             .plan_import(&ctx, format, &target, &file_name, &bytes)
             .await?;
@@ -692,7 +699,12 @@ impl App {
     }
 
     /// Writes a plan in one batch: modules, requirements (with their findings), links.
-    async fn write_plan(&self, principal: &Principal, ctx: &ProjectCtx, plan: Plan) -> AppResult<()> {
+    async fn write_plan(
+        &self,
+        principal: &Principal,
+        ctx: &ProjectCtx,
+        plan: Plan,
+    ) -> AppResult<()> {
         let rules = self.rules_of(ctx).await?;
         let mut modules: HashMap<ModuleId, Module> = self
             .store
@@ -725,11 +737,10 @@ impl App {
             remove_links: plan.remove_links,
             ..Default::default()
         };
-        for w in writes {
-            let module = modules
-                .get(&w.req.module_id)
-                .ok_or_else(|| AppError::Conflict("a module of this import no longer exists".into()))?;
-            let findings = self.findings_for(&w.req, module, &rules, true).await?;
+        let findings = self
+            .import_findings(ctx, &rules, &modules, &writes, &batch)
+            .await?;
+        for (w, findings) in writes.into_iter().zip(findings) {
             batch.requirements.push(ReqWrite {
                 statement_key: super::statement_key(&w.req.statement),
                 content_changed: true,
@@ -740,6 +751,89 @@ impl App {
         }
         self.save(principal, ctx, batch, plan.before).await?;
         Ok(())
+    }
+
+    /// The quality findings of every written requirement, computed in memory from two
+    /// queries (the project's links and statements) rather than two per requirement: the
+    /// same rules as a single save, with the links and duplicates the import itself adds.
+    async fn import_findings(
+        &self,
+        ctx: &ProjectCtx,
+        rules: &opensesa_domain::requirements::quality::RuleSet,
+        modules: &HashMap<ModuleId, Module>,
+        writes: &[PlannedWrite],
+        batch: &ReqBatch,
+    ) -> AppResult<Vec<Vec<opensesa_domain::requirements::quality::Finding>>> {
+        use crate::ports::LinkView;
+        use opensesa_domain::requirements::quality::RuleId;
+        use std::collections::HashSet;
+        let removed: HashSet<LinkId> = batch.remove_links.iter().copied().collect();
+        let mut links: HashMap<uuid::Uuid, Vec<LinkView>> = HashMap::new();
+        let stored = self.all_links(ctx).await?;
+        let added = batch.add_links.iter().map(|l| LinkView {
+            link: l.clone(),
+            source_human_id: String::new(),
+            source_title: String::new(),
+            target_human_id: String::new(),
+            target_title: String::new(),
+        });
+        for l in stored
+            .into_iter()
+            .filter(|l| !removed.contains(&l.link.id))
+            .chain(added)
+        {
+            links.entry(l.link.target_id).or_default().push(l.clone());
+            links.entry(l.link.source_id).or_default().push(l);
+        }
+        // Statement keys of the project as it will be, for exact duplicates.
+        let duplicates = rules.is_enabled(RuleId::Duplicate);
+        let mut by_key: HashMap<String, Vec<(uuid::Uuid, String)>> = HashMap::new();
+        if duplicates {
+            let written: HashSet<uuid::Uuid> = writes.iter().map(|w| w.req.id.0).collect();
+            for f in self.store.requirement_facts(ctx.project.id).await? {
+                let counts = opensesa_domain::requirements::ReqKind::parse(&f.kind)
+                    .is_ok_and(|k| k.is_requirement());
+                if written.contains(&f.id.0) || !counts {
+                    continue;
+                }
+                let key = super::statement_key(&f.statement);
+                if !key.is_empty() {
+                    by_key.entry(key).or_default().push((f.id.0, f.human_id));
+                }
+            }
+            for w in writes.iter().filter(|w| w.req.kind.is_requirement()) {
+                let key = super::statement_key(&w.req.statement);
+                if !key.is_empty() {
+                    by_key
+                        .entry(key)
+                        .or_default()
+                        .push((w.req.id.0, w.req.human_id.clone()));
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(writes.len());
+        for w in writes {
+            let module = modules.get(&w.req.module_id).ok_or_else(|| {
+                AppError::Conflict("a module of this import no longer exists".into())
+            })?;
+            let mine = links.get(&w.req.id.0).map_or(&[][..], Vec::as_slice);
+            let mut findings = super::quality::text_findings(&w.req, module, mine, rules);
+            if duplicates && w.req.kind.is_requirement() {
+                let key = super::statement_key(&w.req.statement);
+                let same: Vec<String> = by_key
+                    .get(&key)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(id, human)| *id != w.req.id.0 && !human.is_empty())
+                    .map(|(_, human)| human.clone())
+                    .collect();
+                if !key.is_empty() && !same.is_empty() {
+                    findings.push(super::quality::duplicate_finding(&same));
+                }
+            }
+            out.push(findings);
+        }
+        Ok(out)
     }
 }
 
@@ -765,10 +859,7 @@ mod tests {
     #[test]
     fn new_items_go_between_their_neighbours() {
         assert_eq!(place_new(&[None, None], 0), vec![1024, 2048]);
-        assert_eq!(
-            place_new(&[Some(1024), None, Some(2048)], 2048),
-            vec![1536]
-        );
+        assert_eq!(place_new(&[Some(1024), None, Some(2048)], 2048), vec![1536]);
         assert_eq!(place_new(&[Some(1024), None], 4096), vec![5120]);
         // No room between 1 and 2: appended.
         assert_eq!(place_new(&[Some(1), None, Some(2)], 2), vec![1026]);

@@ -30,7 +30,9 @@ use crate::portfolio::ProjectCtx;
 use crate::ports::ModuleWrite;
 use crate::App;
 use opensesa_domain::ids::{LinkId, ModuleId, RequirementId};
-use opensesa_domain::requirements::attributes::{validate_defs, AttributeDef, AttributeKind, RESERVED};
+use opensesa_domain::requirements::attributes::{
+    validate_defs, AttributeDef, AttributeKind, RESERVED,
+};
 use opensesa_domain::requirements::model::parse_prefix;
 use opensesa_domain::requirements::{LinkKind, Module, ReqKind, Requirement, RequirementInput};
 use opensesa_domain::revision::Versioned;
@@ -53,6 +55,7 @@ enum Role {
     Owner,
     Tags,
     Status,
+    Parent,
 }
 
 /// Long names (lower case) per role, best first.
@@ -62,7 +65,13 @@ const ROLES: &[(Role, &[&str])] = &[
     (Role::Chapter, &["reqif.chaptername"]),
     (
         Role::Text,
-        &["reqif.text", "object text", "text", "description", "reqif.description"],
+        &[
+            "reqif.text",
+            "object text",
+            "text",
+            "description",
+            "reqif.description",
+        ],
     ),
     (Role::Rationale, &["opensesa.rationale"]),
     (Role::Kind, &["opensesa.type"]),
@@ -72,6 +81,7 @@ const ROLES: &[(Role, &[&str])] = &[
     (Role::Owner, &["opensesa.owner"]),
     (Role::Tags, &["opensesa.tags"]),
     (Role::Status, &["opensesa.status"]),
+    (Role::Parent, &["opensesa.parent"]),
 ];
 
 /// The custom attribute that keeps a foreign id that is not used as the human id.
@@ -189,7 +199,11 @@ fn custom_spec(doc: &ReqifDocument, def_ref: &str, sample: Option<&Value>) -> Cu
         Some(ValueKind::Boolean) => spec.kind = AttributeKind::Boolean,
         Some(ValueKind::Date) => spec.kind = AttributeKind::Date,
         Some(ValueKind::Enumeration) if !multi => {
-            let datatype = def.and_then(|d| doc.datatypes.iter().find(|t| t.identifier == d.datatype_ref));
+            let datatype = def.and_then(|d| {
+                doc.datatypes
+                    .iter()
+                    .find(|t| t.identifier == d.datatype_ref)
+            });
             if let Some(DatatypeKind::Enumeration { values }) = datatype.map(|t| &t.kind) {
                 for v in values {
                     let name = v
@@ -366,7 +380,11 @@ impl App {
             .collect();
 
         // Requirements already imported from these objects.
-        let identifiers: Vec<String> = doc.spec_objects.iter().map(|o| o.identifier.clone()).collect();
+        let identifiers: Vec<String> = doc
+            .spec_objects
+            .iter()
+            .map(|o| o.identifier.clone())
+            .collect();
         let mut existing: HashMap<String, Requirement> = self
             .store
             .find_requirements_by_external_ids(project, &identifiers)
@@ -374,19 +392,38 @@ impl App {
             .into_iter()
             .filter_map(|r| r.external_id.clone().map(|e| (e, r)))
             .collect();
-        for id in &identifiers {
-            if existing.contains_key(id) {
-                continue;
-            }
-            // Our own export writes `_` + the requirement's UUID (v7); other tools' GUIDs
-            // are not looked up one by one.
-            if let Some(uuid) = identifier_uuid(id).filter(|u| u.get_version_num() == 7) {
+        // Our own export writes `_` + the requirement's UUID (v7) for requirements that did
+        // not come from a file; other tools' GUIDs are not looked up.
+        let by_uuid: Vec<(String, Uuid)> = identifiers
+            .iter()
+            .filter(|id| !existing.contains_key(*id))
+            .filter_map(|id| {
+                identifier_uuid(id)
+                    .filter(|u| u.get_version_num() == 7)
+                    .map(|u| (id.clone(), u))
+            })
+            .collect();
+        if by_uuid.len() <= 200 {
+            for (id, uuid) in by_uuid {
                 if let Some(r) = self
                     .store
                     .find_requirement_by_id(project, RequirementId(uuid))
                     .await?
                 {
-                    existing.insert(id.clone(), r);
+                    existing.insert(id, r);
+                }
+            }
+        } else {
+            // Many: one pass over the project's modules beats a query each.
+            let mut all: HashMap<Uuid, Requirement> = HashMap::new();
+            for m in self.store.list_modules(project).await? {
+                for r in self.store.module_requirements(m.id).await? {
+                    all.insert(r.id.0, r);
+                }
+            }
+            for (id, uuid) in by_uuid {
+                if let Some(r) = all.remove(&uuid) {
+                    existing.insert(id, r);
                 }
             }
         }
@@ -398,7 +435,10 @@ impl App {
         let mut taken_prefixes: HashSet<String> =
             all_modules.iter().map(|m| m.prefix.clone()).collect();
         let mut next_module_ordinal = all_modules.iter().map(|m| m.ordinal).max().unwrap_or(0) + 1;
-        let use_module = |m: &Module, modules: &mut Vec<ModulePlan>, module_index: &mut HashMap<ModuleId, usize>| -> usize {
+        let use_module = |m: &Module,
+                          modules: &mut Vec<ModulePlan>,
+                          module_index: &mut HashMap<ModuleId, usize>|
+         -> usize {
             *module_index.entry(m.id).or_insert_with(|| {
                 modules.push(ModulePlan {
                     module: m.clone(),
@@ -416,7 +456,11 @@ impl App {
                               taken: &mut HashSet<String>|
          -> usize {
             let name = short_title(name, 200);
-            let name = if name.is_empty() { "Imported".to_owned() } else { name };
+            let name = if name.is_empty() {
+                "Imported".to_owned()
+            } else {
+                name
+            };
             let base = prefix_hint
                 .filter(|p| !taken.contains(p))
                 .unwrap_or_else(|| initials(&name));
@@ -486,7 +530,8 @@ impl App {
                                 spec.values.iter().find_map(|v| {
                                     let def = doc.attribute_definition(&v.definition_ref)?.1;
                                     let n = def.long_name.as_deref()?;
-                                    n.eq_ignore_ascii_case(wanted).then(|| value_text(doc, &v.value))
+                                    n.eq_ignore_ascii_case(wanted)
+                                        .then(|| value_text(doc, &v.value))
                                 })
                             };
                             let hint = spec_value(SPEC_PREFIX)
@@ -537,7 +582,13 @@ impl App {
                         .find(|m| m.name.trim().eq_ignore_ascii_case(name.trim()));
                     match voted.or(by_name) {
                         Some(m) => use_module(m, &mut modules, &mut module_index),
-                        None => new_module(&name, None, String::new(), &mut modules, &mut taken_prefixes),
+                        None => new_module(
+                            &name,
+                            None,
+                            String::new(),
+                            &mut modules,
+                            &mut taken_prefixes,
+                        ),
                     }
                 }
             })
@@ -605,7 +656,10 @@ impl App {
             if existing.contains_key(facts[i].obj.identifier.as_str()) {
                 continue;
             }
-            if let Some((id, _)) = facts[i].text(doc, Role::ForeignId).and_then(|f| normalise_id(&f)) {
+            if let Some((id, _)) = facts[i]
+                .text(doc, Role::ForeignId)
+                .and_then(|f| normalise_id(&f))
+            {
                 candidates.push(id);
             }
         }
@@ -625,7 +679,10 @@ impl App {
                 continue;
             }
             let prefix = &modules[object_module[i]].module.prefix;
-            if let Some((id, p)) = facts[i].text(doc, Role::ForeignId).and_then(|f| normalise_id(&f)) {
+            if let Some((id, p)) = facts[i]
+                .text(doc, Role::ForeignId)
+                .and_then(|f| normalise_id(&f))
+            {
                 if &p == prefix && !held.contains(&id) && given.insert(id.clone()) {
                     human_ids[i] = id;
                 }
@@ -634,6 +691,7 @@ impl App {
 
         // Custom attributes each module needs, and what its definitions become.
         let mut xhtml_attributes: HashSet<String> = HashSet::new();
+        let mut downgraded: Vec<String> = Vec::new();
         for mp in &mut modules {
             let mut defs = mp.module.attributes.clone();
             for &i in &mp.sequence {
@@ -663,18 +721,37 @@ impl App {
                     if spec.xhtml {
                         xhtml_attributes.insert(spec.name.clone());
                     }
-                    match defs.iter_mut().find(|d| d.name.eq_ignore_ascii_case(&spec.name)) {
-                        Some(d) => {
-                            if d.kind == AttributeKind::Enumeration && !d.options.contains(&text) {
-                                d.options.push(text);
-                            }
+                    let index = match defs
+                        .iter()
+                        .position(|d| d.name.eq_ignore_ascii_case(&spec.name))
+                    {
+                        Some(i) => i,
+                        None => {
+                            defs.push(AttributeDef {
+                                name: spec.name.clone(),
+                                kind: spec.kind,
+                                options: spec.options.clone(),
+                                required: false,
+                            });
+                            defs.len() - 1
                         }
-                        None => defs.push(AttributeDef {
-                            name: spec.name.clone(),
-                            kind: spec.kind,
-                            options: spec.options.clone(),
-                            required: false,
-                        }),
+                    };
+                    let is_new = mp
+                        .before
+                        .as_ref()
+                        .is_none_or(|b| b.attribute(&defs[index].name).is_none());
+                    let d = &mut defs[index];
+                    if d.kind == AttributeKind::Enumeration && !d.options.contains(&text) {
+                        d.options.push(text.clone());
+                    }
+                    // A definition made here takes every value the file has: a "date" that
+                    // is not one makes it a text attribute. An existing definition decides.
+                    if is_new && d.parse_text(&text).is_err() {
+                        if !downgraded.contains(&d.name) {
+                            downgraded.push(d.name.clone());
+                        }
+                        d.kind = AttributeKind::Text;
+                        d.options.clear();
                     }
                 }
             }
@@ -686,6 +763,13 @@ impl App {
                 continue;
             }
             mp.module.attributes = defs;
+        }
+        if !downgraded.is_empty() {
+            plan.report.notes.push(format!(
+                "{} {} values that do not fit the file's type; imported as text",
+                downgraded.join(", "),
+                if downgraded.len() == 1 { "has" } else { "have" }
+            ));
         }
         if !xhtml_attributes.is_empty() {
             let mut names: Vec<_> = xhtml_attributes.into_iter().collect();
@@ -703,8 +787,40 @@ impl App {
         let mut req_ids: HashMap<&str, RequirementId> = HashMap::new();
         for &i in &order {
             let ident = facts[i].obj.identifier.as_str();
-            let id = existing.get(ident).map_or_else(RequirementId::new, |r| r.id);
+            let id = existing
+                .get(ident)
+                .map_or_else(RequirementId::new, |r| r.id);
             req_ids.insert(ident, id);
+        }
+        // Parents named outside the file (a module exported alone).
+        let mut outside_parents: HashMap<String, RequirementId> = HashMap::new();
+        for f in &facts {
+            let Some(named) = f.text(doc, Role::Parent).filter(|p| !p.is_empty()) else {
+                continue;
+            };
+            if req_ids.contains_key(named.as_str()) || outside_parents.contains_key(&named) {
+                continue;
+            }
+            let found = match self
+                .store
+                .find_requirements_by_external_ids(project, std::slice::from_ref(&named))
+                .await?
+                .into_iter()
+                .next()
+            {
+                Some(r) => Some(r),
+                None => match identifier_uuid(&named) {
+                    Some(u) => {
+                        self.store
+                            .find_requirement_by_id(project, RequirementId(u))
+                            .await?
+                    }
+                    None => None,
+                },
+            };
+            if let Some(r) = found {
+                outside_parents.insert(named, r.id);
+            }
         }
         for &i in &order {
             let f = &facts[i];
@@ -749,7 +865,10 @@ impl App {
                 };
                 input.statement = Some(text);
             }
-            let statement = input.statement.clone().unwrap_or_else(|| req.statement.clone());
+            let statement = input
+                .statement
+                .clone()
+                .unwrap_or_else(|| req.statement.clone());
             let chapter = f.text(doc, Role::Chapter).unwrap_or_default();
             let raw_title = [
                 f.text(doc, Role::Title),
@@ -812,9 +931,24 @@ impl App {
             if let Some(x) = xhtml {
                 req.statement_xhtml = x;
             }
-            // Parent from the hierarchy; objects in no specification keep theirs.
+            // Parent from the hierarchy; objects in no specification keep theirs. Our export
+            // names a parent in another module (outside the hierarchy) in OpenSESA.Parent.
             if let Some((_, parent)) = place.get(ident) {
                 req.parent_id = parent.and_then(|p| req_ids.get(p).copied());
+            }
+            if let Some(named) = f.text(doc, Role::Parent).filter(|p| !p.is_empty()) {
+                if place.get(ident).is_none_or(|(_, p)| p.is_none()) {
+                    match req_ids.get(named.as_str()) {
+                        Some(p) if *p != req.id => req.parent_id = Some(*p),
+                        Some(_) => {}
+                        None => match outside_parents.get(&named) {
+                            Some(p) if *p != req.id => req.parent_id = Some(*p),
+                            _ => notes[i].push(format!(
+                                "parent {named} is neither in this file nor in this project; left at the top level"
+                            )),
+                        },
+                    }
+                }
             }
             if errors.is_empty() {
                 planned[i] = Some(req);
@@ -833,9 +967,9 @@ impl App {
                 .roles
                 .contains_key(&Role::Status)
         }) {
-            plan.report
-                .notes
-                .push("OpenSESA.Status is not imported: the review workflow decides the status".into());
+            plan.report.notes.push(
+                "OpenSESA.Status is not imported: the review workflow decides the status".into(),
+            );
         }
 
         // Ordinals of new requirements, in document order among the kept ones.
@@ -843,7 +977,11 @@ impl App {
             let seq: Vec<Option<i64>> = mp
                 .sequence
                 .iter()
-                .map(|&i| existing.get(facts[i].obj.identifier.as_str()).map(|r| r.ordinal))
+                .map(|&i| {
+                    existing
+                        .get(facts[i].obj.identifier.as_str())
+                        .map(|r| r.ordinal)
+                })
                 .collect();
             let mut ordinals = place_new(&seq, mp.ordinal_max).into_iter();
             for &i in &mp.sequence {
@@ -859,7 +997,9 @@ impl App {
         // Settle: created, updated, unchanged or rejected.
         for &i in &order {
             let ident = facts[i].obj.identifier.as_str();
-            let Some(mut req) = planned[i].take() else { continue };
+            let Some(mut req) = planned[i].take() else {
+                continue;
+            };
             let at = format!("SPEC-OBJECT '{ident}'");
             if let Some(reasons) = rejected[i].take() {
                 plan.report.push(ReportItem {
@@ -992,7 +1132,9 @@ impl App {
         // Hierarchy kinds may not close a cycle: edges source → target.
         let mut up: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
         for l in links.iter().filter(|l| l.link.kind.hierarchical()) {
-            up.entry(l.link.source_id).or_default().push(l.link.target_id);
+            up.entry(l.link.source_id)
+                .or_default()
+                .push(l.link.target_id);
         }
         let mut removed: HashSet<LinkId> = HashSet::new();
         let mut planned_triples: HashMap<(LinkKind, Uuid, Uuid), String> = HashMap::new();
@@ -1020,12 +1162,7 @@ impl App {
                 });
                 continue;
             };
-            let label = format!(
-                "{} {} {}",
-                show_id(source),
-                kind.as_str(),
-                show_id(target)
-            );
+            let label = format!("{} {} {}", show_id(source), kind.as_str(), show_id(target));
             let reject = |reason: String, plan: &mut Plan| {
                 plan.report.push(ReportItem {
                     what: "link".into(),
@@ -1041,7 +1178,11 @@ impl App {
                 continue;
             }
             if source.id == target.id {
-                reject("source and target are the same object; a requirement cannot link to itself".into(), &mut plan);
+                reject(
+                    "source and target are the same object; a requirement cannot link to itself"
+                        .into(),
+                    &mut plan,
+                );
                 continue;
             }
             let triple = (kind, source.id.0, target.id.0);
@@ -1092,7 +1233,10 @@ impl App {
             }
             if kind.hierarchical() && reaches(&up, target.id.0, source.id.0) {
                 reject(
-                    format!("a {} link here would close a cycle in the hierarchy", kind.as_str()),
+                    format!(
+                        "a {} link here would close a cycle in the hierarchy",
+                        kind.as_str()
+                    ),
                     &mut plan,
                 );
                 continue;
@@ -1161,7 +1305,10 @@ mod tests {
 
     #[test]
     fn attribute_names_are_made_valid() {
-        assert_eq!(attribute_name("ReqIF.ForeignCreatedOn"), "ReqIF_ForeignCreatedOn");
+        assert_eq!(
+            attribute_name("ReqIF.ForeignCreatedOn"),
+            "ReqIF_ForeignCreatedOn"
+        );
         assert_eq!(attribute_name("Status"), "ReqIF Status");
         assert_eq!(attribute_name("  "), "Attribute");
         assert!(AttributeDef {
@@ -1190,9 +1337,13 @@ mod tests {
             (Role::Owner, OWNER),
             (Role::Tags, TAGS),
             (Role::Status, STATUS),
+            (Role::Parent, PARENT),
         ] {
             let names = ROLES.iter().find(|(r, _)| *r == role).map(|(_, n)| *n);
-            assert_eq!(names.and_then(|n| n.first()).copied(), Some(name.to_lowercase().as_str()));
+            assert_eq!(
+                names.and_then(|n| n.first()).copied(),
+                Some(name.to_lowercase().as_str())
+            );
         }
     }
 

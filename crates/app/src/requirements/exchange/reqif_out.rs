@@ -26,8 +26,8 @@ use opensesa_domain::requirements::{
 };
 use opensesa_interchange::reqif::{
     self, AttributeDefinition, AttributeValue, Datatype, DatatypeKind, EnumValue, Header,
-    Hierarchy, ReqifDocument, SpecObject, SpecRelation, SpecType, SpecTypeCategory,
-    Specification, Value, ValueKind,
+    Hierarchy, ReqifDocument, SpecObject, SpecRelation, SpecType, SpecTypeCategory, Specification,
+    Value, ValueKind,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -43,6 +43,7 @@ pub(crate) const SOURCE: &str = "OpenSESA.Source";
 pub(crate) const OWNER: &str = "OpenSESA.Owner";
 pub(crate) const TAGS: &str = "OpenSESA.Tags";
 pub(crate) const STATUS: &str = "OpenSESA.Status";
+pub(crate) const PARENT: &str = "OpenSESA.Parent";
 pub(crate) const SPEC_PREFIX: &str = "OpenSESA.Prefix";
 pub(crate) const SPEC_DESCRIPTION: &str = "OpenSESA.Description";
 
@@ -75,7 +76,12 @@ pub(crate) fn identifier_uuid(identifier: &str) -> Option<uuid::Uuid> {
     uuid::Uuid::parse_str(identifier.strip_prefix('_')?).ok()
 }
 
-fn enum_datatype<T: Copy>(id: &str, name: &str, all: &[T], text: impl Fn(T) -> &'static str) -> Datatype {
+fn enum_datatype<T: Copy>(
+    id: &str,
+    name: &str,
+    all: &[T],
+    text: impl Fn(T) -> &'static str,
+) -> Datatype {
     Datatype {
         identifier: id.to_owned(),
         long_name: Some(name.to_owned()),
@@ -93,7 +99,13 @@ fn enum_datatype<T: Copy>(id: &str, name: &str, all: &[T], text: impl Fn(T) -> &
     }
 }
 
-fn definition(id: &str, name: &str, datatype: &str, kind: ValueKind, multi: bool) -> AttributeDefinition {
+fn definition(
+    id: &str,
+    name: &str,
+    datatype: &str,
+    kind: ValueKind,
+    multi: bool,
+) -> AttributeDefinition {
     AttributeDefinition {
         identifier: id.to_owned(),
         long_name: Some(name.to_owned()),
@@ -122,6 +134,7 @@ pub(crate) fn build_document(
     title: &str,
     modules: &[(Module, Vec<Requirement>)],
     links: &[TraceLink],
+    outside: &HashMap<RequirementId, String>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> ReqifDocument {
     let mut doc = ReqifDocument::new(Header {
@@ -154,13 +167,43 @@ pub(crate) fn build_document(
         enum_datatype(DT_STATUS, "Status", &ReqStatus::ALL, ReqStatus::as_str),
     ];
     let mut defs = vec![
-        definition("opensesa-foreign-id", FOREIGN_ID, DT_STRING, ValueKind::String, false),
+        definition(
+            "opensesa-foreign-id",
+            FOREIGN_ID,
+            DT_STRING,
+            ValueKind::String,
+            false,
+        ),
         definition("opensesa-name", NAME, DT_STRING, ValueKind::String, false),
         definition("opensesa-text", TEXT, DT_XHTML, ValueKind::Xhtml, false),
-        definition("opensesa-chapter", CHAPTER, DT_STRING, ValueKind::String, false),
-        definition("opensesa-rationale", RATIONALE, DT_STRING, ValueKind::String, false),
-        definition("opensesa-type", TYPE, DT_KIND, ValueKind::Enumeration, false),
-        definition("opensesa-priority", PRIORITY, DT_PRIORITY, ValueKind::Enumeration, false),
+        definition(
+            "opensesa-chapter",
+            CHAPTER,
+            DT_STRING,
+            ValueKind::String,
+            false,
+        ),
+        definition(
+            "opensesa-rationale",
+            RATIONALE,
+            DT_STRING,
+            ValueKind::String,
+            false,
+        ),
+        definition(
+            "opensesa-type",
+            TYPE,
+            DT_KIND,
+            ValueKind::Enumeration,
+            false,
+        ),
+        definition(
+            "opensesa-priority",
+            PRIORITY,
+            DT_PRIORITY,
+            ValueKind::Enumeration,
+            false,
+        ),
         definition(
             "opensesa-verification",
             VERIFICATION,
@@ -168,10 +211,29 @@ pub(crate) fn build_document(
             ValueKind::Enumeration,
             true,
         ),
-        definition("opensesa-source", SOURCE, DT_STRING, ValueKind::String, false),
+        definition(
+            "opensesa-source",
+            SOURCE,
+            DT_STRING,
+            ValueKind::String,
+            false,
+        ),
         definition("opensesa-owner", OWNER, DT_STRING, ValueKind::String, false),
         definition("opensesa-tags", TAGS, DT_STRING, ValueKind::String, false),
-        definition("opensesa-status", STATUS, DT_STATUS, ValueKind::Enumeration, false),
+        definition(
+            "opensesa-status",
+            STATUS,
+            DT_STATUS,
+            ValueKind::Enumeration,
+            false,
+        ),
+        definition(
+            "opensesa-parent",
+            PARENT,
+            DT_STRING,
+            ValueKind::String,
+            false,
+        ),
     ];
 
     // Custom attributes, merged by name: the same kind shares one definition (an
@@ -235,7 +297,13 @@ pub(crate) fn build_document(
             long_name: Some(c.name.clone()),
             kind,
         });
-        defs.push(definition(&c.definition, &c.name, &c.datatype, value_kind, false));
+        defs.push(definition(
+            &c.definition,
+            &c.name,
+            &c.datatype,
+            value_kind,
+            false,
+        ));
     }
     doc.spec_types.push(SpecType {
         identifier: OBJECT_TYPE.into(),
@@ -248,7 +316,13 @@ pub(crate) fn build_document(
         long_name: Some("Module".into()),
         category: SpecTypeCategory::Specification,
         attributes: vec![
-            definition("opensesa-spec-prefix", SPEC_PREFIX, DT_STRING, ValueKind::String, false),
+            definition(
+                "opensesa-spec-prefix",
+                SPEC_PREFIX,
+                DT_STRING,
+                ValueKind::String,
+                false,
+            ),
             definition(
                 "opensesa-spec-description",
                 SPEC_DESCRIPTION,
@@ -261,7 +335,16 @@ pub(crate) fn build_document(
 
     // Identifiers, unique in the document.
     let mut used: HashSet<String> = HashSet::new();
-    for id in [DT_STRING, DT_XHTML, DT_KIND, DT_PRIORITY, DT_VERIFICATION, DT_STATUS, OBJECT_TYPE, SPEC_TYPE] {
+    for id in [
+        DT_STRING,
+        DT_XHTML,
+        DT_KIND,
+        DT_PRIORITY,
+        DT_VERIFICATION,
+        DT_STATUS,
+        OBJECT_TYPE,
+        SPEC_TYPE,
+    ] {
         used.insert(id.to_owned());
     }
     let mut identify = |external: Option<&str>, id: uuid::Uuid| -> String {
@@ -287,6 +370,7 @@ pub(crate) fn build_document(
 
     let enum_ref = |dt: &str, v: &str| format!("{dt}-{v}");
     for (m, reqs) in modules {
+        let in_module: HashSet<RequirementId> = reqs.iter().map(|r| r.id).collect();
         for r in reqs {
             let Some(identifier) = object_ids.get(&r.id).cloned() else {
                 continue;
@@ -332,10 +416,7 @@ pub(crate) fn build_document(
                     ),
                 );
             }
-            for (def, text) in [
-                ("opensesa-source", &r.source),
-                ("opensesa-owner", &r.owner),
-            ] {
+            for (def, text) in [("opensesa-source", &r.source), ("opensesa-owner", &r.owner)] {
                 if !text.is_empty() {
                     put(def, Value::String(text.clone()));
                 }
@@ -347,6 +428,12 @@ pub(crate) fn build_document(
                 "opensesa-status",
                 Value::Enumeration(vec![enum_ref(DT_STATUS, r.status.as_str())]),
             );
+            // A parent in another module cannot be in this specification's hierarchy.
+            if let Some(p) = r.parent_id.filter(|p| !in_module.contains(p)) {
+                if let Some(name) = object_ids.get(&p).or_else(|| outside.get(&p)) {
+                    put("opensesa-parent", Value::String(name.clone()));
+                }
+            }
             for def in &m.attributes {
                 let Some(v) = r.attributes.get(&def.name) else {
                     continue;
@@ -365,7 +452,9 @@ pub(crate) fn build_document(
                     }
                     (AttributeKind::Enumeration, serde_json::Value::String(s)) => {
                         match c.options.iter().position(|o| o == s) {
-                            Some(i) => Value::Enumeration(vec![format!("{}-{}", c.datatype, i + 1)]),
+                            Some(i) => {
+                                Value::Enumeration(vec![format!("{}-{}", c.datatype, i + 1)])
+                            }
                             None => continue,
                         }
                     }
@@ -498,7 +587,8 @@ fn build_level(
 
 fn write_document(doc: &ReqifDocument) -> AppResult<Vec<u8>> {
     let mut out = Vec::new();
-    reqif::write(doc, &mut out).map_err(|e| AppError::Internal(format!("ReqIF export: {e}")))?;
+    reqif::write(doc, &mut out)
+        .map_err(|e| AppError::Conflict(format!("the ReqIF export cannot be written: {e}")))?;
     Ok(out)
 }
 
@@ -518,9 +608,30 @@ impl App {
             .into_iter()
             .map(|l| l.link)
             .collect();
+        // Parents in other modules, by the identifier they would have in their own export.
+        let mut outside: HashMap<RequirementId, String> = HashMap::new();
+        let ids: HashSet<RequirementId> = reqs.iter().map(|r| r.id).collect();
+        for p in reqs.iter().filter_map(|r| r.parent_id) {
+            if ids.contains(&p) || outside.contains_key(&p) {
+                continue;
+            }
+            if let Some(parent) = self.store.find_requirement_by_id(ctx.project.id, p).await? {
+                let name = parent
+                    .external_id
+                    .filter(|e| is_ncname(e) && !e.starts_with("opensesa-"))
+                    .unwrap_or_else(|| uuid_identifier(parent.id.0));
+                outside.insert(p, name);
+            }
+        }
         let title = format!("{} — {}", ctx.project.name, module.name);
         let file_name = format!("{}-{}.reqif", ctx.project.code, module.prefix);
-        let doc = build_document(&title, &[(module, reqs)], &links, self.clock.now());
+        let doc = build_document(
+            &title,
+            &[(module, reqs)],
+            &links,
+            &outside,
+            self.clock.now(),
+        );
         Ok(Download {
             file_name,
             content_type: "application/xml",
@@ -529,7 +640,11 @@ impl App {
     }
 
     /// The whole project as ReqIF: every module, every link between requirements.
-    pub async fn export_project_reqif(&self, principal: &Principal, code: &str) -> AppResult<Download> {
+    pub async fn export_project_reqif(
+        &self,
+        principal: &Principal,
+        code: &str,
+    ) -> AppResult<Download> {
         let ctx: ProjectCtx = self
             .project_access(principal, code, Permission::Read)
             .await?;
@@ -545,7 +660,13 @@ impl App {
             .into_iter()
             .map(|l| l.link)
             .collect();
-        let doc = build_document(&ctx.project.name, &modules, &links, self.clock.now());
+        let doc = build_document(
+            &ctx.project.name,
+            &modules,
+            &links,
+            &HashMap::new(),
+            self.clock.now(),
+        );
         Ok(Download {
             file_name: format!("{}-requirements.reqif", ctx.project.code),
             content_type: "application/xml",

@@ -45,8 +45,15 @@ fn sheet_err(e: SheetError) -> AppError {
     AppError::field("file", format!("the file cannot be read: {e}"))
 }
 
+/// A file that cannot be written (an XLSX cell holds at most 32,767 characters, a statement
+/// up to 50,000) is refused with the writer's row and column.
 fn write_err(e: SheetError) -> AppError {
-    AppError::Internal(format!("sheet export: {e}"))
+    match e {
+        SheetError::CellTooLong { .. } => AppError::Conflict(format!(
+            "the export cannot be written: {e}; a CSV export has no such limit"
+        )),
+        other => AppError::Internal(format!("sheet export: {other}")),
+    }
 }
 
 /// An attribute value as a typed cell (XLSX keeps numbers, booleans and dates typed; CSV
@@ -191,7 +198,9 @@ impl App {
         for r in &reqs {
             if let Some(p) = r.parent_id {
                 if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(p) {
-                    if let Some(parent) = self.store.find_requirement_by_id(ctx.project.id, p).await? {
+                    if let Some(parent) =
+                        self.store.find_requirement_by_id(ctx.project.id, p).await?
+                    {
                         slot.insert(parent.human_id);
                     }
                 }
@@ -302,18 +311,30 @@ impl App {
             "suspect links",
         ])
         .map_err(write_err)?;
+        // Each id once, in order (a parent that is also a link target appears once).
+        let list = |ids: &[String]| {
+            let mut seen = HashSet::new();
+            ids.iter()
+                .filter(|i| seen.insert(i.as_str()))
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         for r in cov.rows.iter().filter(|r| filter.keeps(r)) {
             w.row(&[
                 r.human_id.as_str().into(),
                 r.title.as_str().into(),
                 modules
                     .get(&r.module_id)
-                    .map_or_else(|| r.module_prefix.clone(), |n| format!("{} {n}", r.module_prefix))
+                    .map_or_else(
+                        || r.module_prefix.clone(),
+                        |n| format!("{} {n}", r.module_prefix),
+                    )
                     .into(),
                 r.status.as_str().into(),
-                r.upstream.join(", ").into(),
-                r.downstream.join(", ").into(),
-                r.verified_by.join(", ").into(),
+                list(&r.upstream).into(),
+                list(&r.downstream).into(),
+                list(&r.verified_by).into(),
                 r.verification.label().into(),
                 Cell::Number(r.suspect_links as f64),
             ])
@@ -425,7 +446,10 @@ impl App {
         // Ids (and parents) named in the file that live elsewhere in the project.
         let mut wanted: Vec<String> = Vec::new();
         for r in &rows {
-            for raw in [Some(r.id.as_str()), r.parent.as_deref()].into_iter().flatten() {
+            for raw in [Some(r.id.as_str()), r.parent.as_deref()]
+                .into_iter()
+                .flatten()
+            {
                 let id = normalise_id(raw).map_or_else(|| raw.trim().to_uppercase(), |(id, _)| id);
                 if !id.is_empty() && !existing.contains_key(&id) {
                     wanted.push(id);
@@ -502,7 +526,9 @@ impl App {
             };
             let mut notes = Vec::new();
             row.input.apply(&mut req, module, &mut errors);
-            if let (Some(b), Some(rev)) = (&before, row.revision.as_deref().filter(|r| !r.is_empty())) {
+            if let (Some(b), Some(rev)) =
+                (&before, row.revision.as_deref().filter(|r| !r.is_empty()))
+            {
                 match rev.parse::<f64>() {
                     Ok(n) if n as i64 != b.revision => {
                         let mut probe = req.clone();
@@ -577,7 +603,8 @@ impl App {
             }
             if let Some(p) = parents[i] {
                 if p == Some(d.req.id) {
-                    d.errors.add("parent", "a requirement cannot be its own parent");
+                    d.errors
+                        .add("parent", "a requirement cannot be its own parent");
                 } else {
                     d.req.parent_id = p;
                 }
@@ -649,7 +676,11 @@ impl App {
                     id: d.id,
                     title,
                     outcome: Outcome::Rejected,
-                    details: d.errors.iter().flat_map(|(f, rs)| rs.iter().map(move |r| format!("{f}: {r}"))).collect(),
+                    details: d
+                        .errors
+                        .iter()
+                        .flat_map(|(f, rs)| rs.iter().map(move |r| format!("{f}: {r}")))
+                        .collect(),
                 });
                 continue;
             }
@@ -677,7 +708,8 @@ impl App {
             };
             match outcome {
                 Outcome::Updated => {
-                    plan.before.push(d.before.clone().unwrap_or_else(|| req.clone()));
+                    plan.before
+                        .push(d.before.clone().unwrap_or_else(|| req.clone()));
                     plan.writes.push(PlannedWrite {
                         req: req.clone(),
                         create: false,
