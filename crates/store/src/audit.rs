@@ -34,6 +34,23 @@ impl AuditStore for Db {
     }
 
     async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
+        if let (Some(kind), Some(id)) = (&q.artefact_type, &q.artefact_id) {
+            // One artefact's trail: a plain query the (artefact_type, artefact_id) index
+            // answers; the generic filter's "IS NULL OR" terms would scan the whole table.
+            let sql = format!(
+                "SELECT {EVENT_COLS} FROM audit_events WHERE artefact_type = $1 AND artefact_id = $2 \
+                 ORDER BY at DESC, id DESC LIMIT $3 OFFSET $4"
+            );
+            let rows: Vec<EventRow> = read!(self, |p| sqlx::query_as(&sql)
+                .bind(kind)
+                .bind(id)
+                .bind(q.limit)
+                .bind(q.offset)
+                .fetch_all(p)
+                .await
+                .map_err(db_err))?;
+            return convert(rows);
+        }
         let sql = format!("SELECT {EVENT_COLS} FROM audit_events WHERE {FILTER} ORDER BY at DESC, id DESC LIMIT $8 OFFSET $9");
         let actor = actor_pattern(q);
         let rows: Vec<EventRow> = read!(self, |p| sqlx::query_as(&sql)

@@ -418,8 +418,9 @@ impl App {
         }
         // Human ids of created requirements are allocated in the transaction; their events
         // and revisions carry the artefact's UUID, which is known now.
+        let before: std::collections::HashMap<_, _> = before.iter().map(|b| (b.id, b)).collect();
         for w in &mut batch.requirements {
-            let prior = before.iter().find(|b| b.id == w.req.id);
+            let prior = before.get(&w.req.id).copied();
             let (action, old) = match prior {
                 Some(b) => (Action::Update, b.snapshot()),
                 None => (Action::Create, json!({})),
@@ -792,6 +793,7 @@ impl App {
             .store
             .list_audit(&crate::ports::AuditQuery {
                 project_id: Some(ctx.project.id),
+                artefact_type: Some("requirement".into()),
                 artefact_id: Some(req.id.to_string()),
                 limit: 100,
                 ..Default::default()
@@ -850,6 +852,13 @@ impl App {
             .project_access(principal, code, Permission::Read)
             .await?;
         query.project_id = Some(ctx.project.id);
+        if let Some(m) = query.module_id {
+            // The store filters by the module alone; it must be one of this project's.
+            self.store
+                .find_module(ctx.project.id, m)
+                .await?
+                .ok_or(AppError::NotFound)?;
+        }
         if let Some(s) = &query.status {
             if !s.is_empty() {
                 ReqStatus::parse(s).map_err(|e| AppError::field("status", e))?;

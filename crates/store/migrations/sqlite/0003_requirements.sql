@@ -59,6 +59,7 @@ CREATE TABLE requirements (
 );
 CREATE INDEX requirements_module ON requirements (module_id, ordinal);
 CREATE INDEX requirements_project_status ON requirements (project_id, status);
+CREATE INDEX requirements_module_status ON requirements (module_id, status);
 CREATE INDEX requirements_parent ON requirements (parent_id);
 CREATE INDEX requirements_statement_key ON requirements (project_id, statement_key);
 CREATE UNIQUE INDEX requirements_external ON requirements (project_id, external_id);

@@ -16,6 +16,7 @@ use opensesa_domain::requirements::quality::Finding;
 use opensesa_domain::requirements::{LinkKind, Module, Requirement, TraceLink};
 use rows::*;
 use sqlx::types::Json;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Binds a list of dynamic parameters to a query (the same code for both drivers).
@@ -418,8 +419,10 @@ impl RequirementStore for Db {
         // Human ids of new requirements are allocated inside the transaction; their first
         // revision and create event get the id here, before the journal is written.
         let mut journal = journal.clone();
+        let stamp_index = journal_index(&journal);
         let journal = &mut journal;
-        transaction!(self, journal, |tx| {
+        let rows = batch.requirements.len() + batch.add_links.len();
+        let result: StoreResult<BatchOutcome> = transaction!(self, journal, |tx| {
             let mut outcome = BatchOutcome::default();
             if postgres {
                 if let Some(project) = batch.project_id {
@@ -485,10 +488,17 @@ impl RequirementStore for Db {
             }
             // Explicit ids first: they move their prefix's counter past themselves, so the
             // numbers reserved below for the others cannot collide with them.
-            for w in batch.requirements.iter().filter(|w| w.create && !w.req.human_id.is_empty()) {
+            for w in batch
+                .requirements
+                .iter()
+                .filter(|w| w.create && !w.req.human_id.is_empty())
+            {
                 let r = &w.req;
                 let (prefix, number) = sql::split_human_id(&r.human_id).ok_or_else(|| {
-                    conflict(format!("{:?} is not an id of the form PREFIX-123", r.human_id))
+                    conflict(format!(
+                        "{:?} is not an id of the form PREFIX-123",
+                        r.human_id
+                    ))
                 })?;
                 sqlx::query(
                     "INSERT INTO req_counters (project_id, prefix, next_number) VALUES ($1, $2, $3 + 1) \
@@ -507,18 +517,23 @@ impl RequirementStore for Db {
             let mut blocks: std::collections::HashMap<ModuleId, (String, i64)> =
                 std::collections::HashMap::new();
             let mut wanted: Vec<(ModuleId, ProjectId, i64)> = Vec::new();
-            for w in batch.requirements.iter().filter(|w| w.create && w.req.human_id.is_empty()) {
+            for w in batch
+                .requirements
+                .iter()
+                .filter(|w| w.create && w.req.human_id.is_empty())
+            {
                 match wanted.iter_mut().find(|(m, _, _)| *m == w.req.module_id) {
                     Some(entry) => entry.2 += 1,
                     None => wanted.push((w.req.module_id, w.req.project_id, 1)),
                 }
             }
             for (module, project, count) in wanted {
-                let prefix: (String,) = sqlx::query_as("SELECT prefix FROM req_modules WHERE id = $1")
-                    .bind(module.0)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                let prefix: (String,) =
+                    sqlx::query_as("SELECT prefix FROM req_modules WHERE id = $1")
+                        .bind(module.0)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
                 sqlx::query(
                     "INSERT INTO req_counters (project_id, prefix, next_number) VALUES ($1, $2, 1) \
                      ON CONFLICT (project_id, prefix) DO NOTHING",
@@ -552,7 +567,10 @@ impl RequirementStore for Db {
                         (opensesa_domain::requirements::model::human_id(prefix, n), n)
                     } else {
                         let (_, number) = sql::split_human_id(&r.human_id).ok_or_else(|| {
-                            conflict(format!("{:?} is not an id of the form PREFIX-123", r.human_id))
+                            conflict(format!(
+                                "{:?} is not an id of the form PREFIX-123",
+                                r.human_id
+                            ))
                         })?;
                         (r.human_id.clone(), number)
                     };
@@ -595,7 +613,7 @@ impl RequirementStore for Db {
                         )),
                         other => other,
                     })?;
-                    stamp_human_id(journal, r.id, &human_id);
+                    stamp_human_id(journal, &stamp_index, r.id, &human_id);
                     outcome.human_ids.push(human_id);
                 } else {
                     let expected = if w.content_changed {
@@ -710,6 +728,15 @@ impl RequirementStore for Db {
                     .await
                     .map_err(db_err)?;
             }
+            if postgres && batch.add_links.len() > 1 {
+                // The cycle check below runs once per link. A generic plan cached while
+                // trace_links was small keeps scanning the whole table as it grows, which
+                // turns a bulk load quadratic: plan each check for the table as it is now.
+                sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
             for l in &batch.add_links {
                 if l.kind.hierarchical() {
                     let kinds =
@@ -721,10 +748,6 @@ impl RequirementStore for Db {
                            WHERE l.kind IN ({kinds})) \
                          SELECT COUNT(*) FROM up WHERE id = $2"
                     ))
-                    // On PostgreSQL a generic plan cached while trace_links was small keeps
-                    // scanning the whole table as it grows (a bulk load of links turns
-                    // quadratic): an unnamed statement is planned for the table as it is now.
-                    .persistent(!postgres)
                     .bind(l.target_id)
                     .bind(l.source_id)
                     .fetch_one(&mut *tx)
@@ -766,7 +789,20 @@ impl RequirementStore for Db {
                 })?;
             }
             outcome
-        })
+        });
+        let outcome = result?;
+        if postgres && rows >= 5_000 {
+            // A bulk load leaves the planner's statistics describing the tables before it;
+            // refresh them now rather than whenever autovacuum gets round to it, so the next
+            // page does not pick a plan made for an empty table.
+            if let Db::Postgres(p) = self {
+                sqlx::query("ANALYZE requirements, trace_links")
+                    .execute(p)
+                    .await
+                    .map_err(db_err)?;
+            }
+        }
+        Ok(outcome)
     }
 
     async fn links_of(&self, artefact: Uuid) -> StoreResult<Vec<LinkView>> {
@@ -1270,27 +1306,47 @@ impl RequirementStore for Db {
     }
 }
 
+/// Where each requirement's entries sit in a journal, so stamping allocated ids costs one
+/// lookup per created requirement (not a scan of the whole journal each time).
+fn journal_index(journal: &Journal) -> HashMap<String, (Vec<usize>, Vec<usize>)> {
+    let mut index: HashMap<String, (Vec<usize>, Vec<usize>)> = HashMap::new();
+    for (i, r) in journal.revisions.iter().enumerate() {
+        if r.artefact_type == "requirement" {
+            index.entry(r.artefact_id.clone()).or_default().0.push(i);
+        }
+    }
+    for (i, e) in journal.events.iter().enumerate() {
+        if e.artefact_type == "requirement" {
+            index.entry(e.artefact_id.clone()).or_default().1.push(i);
+        }
+    }
+    index
+}
+
 /// Writes an allocated human id into the journal entries of a created requirement: the
 /// snapshot of its first revision (and that revision's content hash) and its create event.
-fn stamp_human_id(journal: &mut Journal, id: RequirementId, human_id: &str) {
-    let key = id.to_string();
-    for r in journal
-        .revisions
-        .iter_mut()
-        .filter(|r| r.artefact_type == "requirement" && r.artefact_id == key)
-    {
-        if let Some(obj) = r.data.as_object_mut() {
-            obj.insert("human_id".into(), serde_json::Value::from(human_id));
+fn stamp_human_id(
+    journal: &mut Journal,
+    index: &HashMap<String, (Vec<usize>, Vec<usize>)>,
+    id: RequirementId,
+    human_id: &str,
+) {
+    let Some((revs, events)) = index.get(&id.to_string()) else {
+        return;
+    };
+    for &i in revs {
+        if let Some(r) = journal.revisions.get_mut(i) {
+            if let Some(obj) = r.data.as_object_mut() {
+                obj.insert("human_id".into(), serde_json::Value::from(human_id));
+            }
+            r.content_hash = opensesa_domain::revision::content_hash(&r.data);
         }
-        r.content_hash = opensesa_domain::revision::content_hash(&r.data);
     }
-    for e in journal
-        .events
-        .iter_mut()
-        .filter(|e| e.artefact_type == "requirement" && e.artefact_id == key)
-    {
-        for c in e.changes.iter_mut().filter(|c| c.field == "human_id") {
-            c.after = serde_json::Value::from(human_id);
+    for &i in events {
+        if let Some(e) = journal.events.get_mut(i) {
+            for c in e.changes.iter_mut().filter(|c| c.field == "human_id") {
+                c.after = serde_json::Value::from(human_id);
+            }
         }
     }
 }

@@ -39,15 +39,26 @@ pub fn sort_expr(column: &str) -> Option<&'static str> {
 }
 
 pub fn list_query(q: &ReqQuery, postgres: bool) -> Built {
-    let mut binds = vec![Bind::Uuid(q.project_id.map(|p| p.0).unwrap_or_default())];
-    let mut cond = vec!["r.project_id = $1".to_owned()];
     let next = |binds: &mut Vec<Bind>, b: Bind| {
         binds.push(b);
         format!("${}", binds.len())
     };
-    if let Some(m) = q.module_id {
-        let p = next(&mut binds, Bind::Uuid(m.0));
-        cond.push(format!("r.module_id = {p}"));
+    let mut binds = Vec::new();
+    let mut cond = Vec::new();
+    // A module belongs to one project (the caller checked which): filtering by the module
+    // alone lets SQLite's planner pick the module index instead of scanning the project.
+    match q.module_id {
+        Some(m) => {
+            let p = next(&mut binds, Bind::Uuid(m.0));
+            cond.push(format!("r.module_id = {p}"));
+        }
+        None => {
+            let p = next(
+                &mut binds,
+                Bind::Uuid(q.project_id.map(|p| p.0).unwrap_or_default()),
+            );
+            cond.push(format!("r.project_id = {p}"));
+        }
     }
     for (col, value) in [
         ("r.status", &q.status),
