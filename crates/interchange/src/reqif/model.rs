@@ -285,6 +285,10 @@ pub struct ReqifDocument {
 
 #[derive(Clone, Default)]
 struct Index {
+    /// The lengths of (spec objects, spec types, datatypes) when the index was built: a miss
+    /// is trusted while they are unchanged, and only a document edited since falls back to a
+    /// scan (a miss must not cost a scan each time, or resolving many references is quadratic).
+    shape: (usize, usize, usize),
     objects: HashMap<Box<str>, usize>,
     spec_types: HashMap<Box<str>, usize>,
     attributes: HashMap<Box<str>, (usize, usize)>,
@@ -293,7 +297,10 @@ struct Index {
 
 impl Index {
     fn build(doc: &ReqifDocument) -> Index {
-        let mut index = Index::default();
+        let mut index = Index {
+            shape: doc.shape(),
+            ..Index::default()
+        };
         for (i, object) in doc.spec_objects.iter().enumerate() {
             index.objects.insert(object.identifier.as_str().into(), i);
         }
@@ -332,12 +339,29 @@ impl ReqifDocument {
         self.index.get_or_init(|| Index::build(self))
     }
 
+    fn shape(&self) -> (usize, usize, usize) {
+        (
+            self.spec_objects.len(),
+            self.spec_types.len(),
+            self.datatypes.len(),
+        )
+    }
+
+    /// Whether the document changed size since its index was built.
+    fn stale(&self) -> bool {
+        self.index().shape != self.shape()
+    }
+
     /// The spec object with this identifier.
     pub fn object(&self, id: &str) -> Option<&SpecObject> {
         let hit = self.index().objects.get(id).copied();
         hit.and_then(|i| self.spec_objects.get(i))
             .filter(|o| o.identifier == id)
-            .or_else(|| self.spec_objects.iter().find(|o| o.identifier == id))
+            .or_else(|| {
+                self.stale()
+                    .then(|| self.spec_objects.iter().find(|o| o.identifier == id))
+                    .flatten()
+            })
     }
 
     /// The spec type (of any category) with this identifier.
@@ -345,7 +369,11 @@ impl ReqifDocument {
         let hit = self.index().spec_types.get(id).copied();
         hit.and_then(|i| self.spec_types.get(i))
             .filter(|t| t.identifier == id)
-            .or_else(|| self.spec_types.iter().find(|t| t.identifier == id))
+            .or_else(|| {
+                self.stale()
+                    .then(|| self.spec_types.iter().find(|t| t.identifier == id))
+                    .flatten()
+            })
     }
 
     /// The attribute definition with this identifier and the spec type that holds it.
@@ -358,6 +386,9 @@ impl ReqifDocument {
         hit.and_then(at)
             .filter(|(_, a)| a.identifier == id)
             .or_else(|| {
+                if !self.stale() {
+                    return None;
+                }
                 self.spec_types.iter().find_map(|t| {
                     let a = t.attributes.iter().find(|a| a.identifier == id)?;
                     Some((t, a))
@@ -379,6 +410,9 @@ impl ReqifDocument {
         hit.and_then(at)
             .filter(|v| v.identifier == value_id)
             .or_else(|| {
+                if !self.stale() {
+                    return None;
+                }
                 self.datatypes.iter().find_map(|d| match &d.kind {
                     DatatypeKind::Enumeration { values } => {
                         values.iter().find(|v| v.identifier == value_id)
