@@ -270,6 +270,9 @@ pub trait RequirementStore: Send + Sync {
     async fn module_requirements(&self, module: ModuleId) -> StoreResult<Vec<Requirement>>;
     async fn list_requirements(&self, query: &ReqQuery) -> StoreResult<ReqPage>;
     async fn requirement_facts(&self, project: ProjectId) -> StoreResult<Vec<ReqFacts>>;
+    /// The same facts with an empty `statement`: coverage and the RVTM need no text, and
+    /// reading 100,000 statements is most of the query's cost.
+    async fn requirement_facts_light(&self, project: ProjectId) -> StoreResult<Vec<ReqFacts>>;
     async fn link_facts(&self, project: ProjectId) -> StoreResult<Vec<LinkFacts>>;
     /// Human ids of requirements in the project whose normalised statement key is `key`.
     async fn same_statement(

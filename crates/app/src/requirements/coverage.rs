@@ -216,7 +216,7 @@ impl App {
             .project_access(principal, code, Permission::Read)
             .await?;
         let modules = self.store.list_modules(ctx.project.id).await?;
-        let facts = self.store.requirement_facts(ctx.project.id).await?;
+        let facts = self.store.requirement_facts_light(ctx.project.id).await?;
         let links = self.store.link_facts(ctx.project.id).await?;
         let rows = rvtm(&facts, &links, &modules);
         let mut per: HashMap<ModuleId, CoverageFigures> = HashMap::new();

@@ -265,48 +265,11 @@ impl RequirementStore for Db {
     }
 
     async fn requirement_facts(&self, project: ProjectId) -> StoreResult<Vec<ReqFacts>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            id: Uuid,
-            human_id: String,
-            module_id: Uuid,
-            parent_id: Option<Uuid>,
-            title: String,
-            statement: String,
-            kind: String,
-            status: String,
-            verification_methods: Json<Vec<String>>,
-            rationale_empty: i64,
-            revision: i64,
-        }
-        let rows: Vec<Row> = read!(self, |p| {
-            sqlx::query_as(
-            "SELECT r.id, r.human_id, r.module_id, r.parent_id, r.title, r.statement, r.kind, r.status, \
-             r.verification_methods, CAST(CASE WHEN r.rationale = '' THEN 1 ELSE 0 END AS BIGINT) AS rationale_empty, r.revision \
-             FROM requirements r JOIN req_modules m ON m.id = r.module_id \
-             WHERE r.project_id = $1 ORDER BY m.ordinal, m.prefix, r.ordinal, r.number"
-        )
-        .bind(project.0)
-        .fetch_all(p)
-        .await
-        .map_err(db_err)
-        })?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ReqFacts {
-                id: RequirementId(r.id),
-                human_id: r.human_id,
-                module_id: ModuleId(r.module_id),
-                parent_id: r.parent_id.map(RequirementId),
-                title: r.title,
-                statement: r.statement,
-                kind: r.kind,
-                status: r.status,
-                verification_methods: r.verification_methods.0.len(),
-                rationale_empty: r.rationale_empty != 0,
-                revision: r.revision,
-            })
-            .collect())
+        self.facts(project, "r.statement").await
+    }
+
+    async fn requirement_facts_light(&self, project: ProjectId) -> StoreResult<Vec<ReqFacts>> {
+        self.facts(project, "''").await
     }
 
     async fn link_facts(&self, project: ProjectId) -> StoreResult<Vec<LinkFacts>> {
@@ -1352,6 +1315,53 @@ fn stamp_human_id(
 }
 
 impl Db {
+    async fn facts(&self, project: ProjectId, statement: &str) -> StoreResult<Vec<ReqFacts>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: Uuid,
+            human_id: String,
+            module_id: Uuid,
+            parent_id: Option<Uuid>,
+            title: String,
+            statement: String,
+            kind: String,
+            status: String,
+            verification_methods: Json<Vec<String>>,
+            rationale_empty: i64,
+            revision: i64,
+        }
+        // `statement` is a fixed column expression chosen by the caller, never input.
+        let sql = format!(
+            "SELECT r.id, r.human_id, r.module_id, r.parent_id, r.title, {statement} AS statement, r.kind, r.status, \
+             r.verification_methods, CAST(CASE WHEN r.rationale = '' THEN 1 ELSE 0 END AS BIGINT) AS rationale_empty, r.revision \
+             FROM requirements r JOIN req_modules m ON m.id = r.module_id \
+             WHERE r.project_id = $1 ORDER BY m.ordinal, m.prefix, r.ordinal, r.number"
+        );
+        let rows: Vec<Row> = read!(self, |p| {
+            sqlx::query_as(&sql)
+                .bind(project.0)
+                .fetch_all(p)
+                .await
+                .map_err(db_err)
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ReqFacts {
+                id: RequirementId(r.id),
+                human_id: r.human_id,
+                module_id: ModuleId(r.module_id),
+                parent_id: r.parent_id.map(RequirementId),
+                title: r.title,
+                statement: r.statement,
+                kind: r.kind,
+                status: r.status,
+                verification_methods: r.verification_methods.0.len(),
+                rationale_empty: r.rationale_empty != 0,
+                revision: r.revision,
+            })
+            .collect())
+    }
+
     async fn requirements_where(
         &self,
         project: ProjectId,
