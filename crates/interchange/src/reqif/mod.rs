@@ -40,6 +40,7 @@ mod complete;
 mod error;
 mod lexical;
 mod model;
+pub mod plain;
 mod read;
 mod source;
 mod validate;

@@ -220,7 +220,7 @@ impl TopLevel {
 /// The elements of the XHTML modules the ReqIF schema's driver includes (text, hypertext,
 /// list, edit, presentation, object, table); anything else fails the schema check, e.g. `u`,
 /// `s`, `font` or `img` (images go in `object`).
-const SCHEMA_ELEMENTS: &[&str] = &[
+pub(crate) const SCHEMA_ELEMENTS: &[&str] = &[
     "a",
     "abbr",
     "acronym",

@@ -18,7 +18,6 @@
 mod reqif_in;
 mod reqif_out;
 mod sheet;
-pub mod xhtml;
 
 use crate::error::{AppError, AppResult};
 use crate::portfolio::ProjectCtx;

@@ -20,7 +20,6 @@
 //! likewise by the link's `external_id`, or by kind and ends.
 
 use super::reqif_out::{identifier_uuid, SPEC_DESCRIPTION, SPEC_PREFIX};
-use super::xhtml::{plain_from_rendering, xhtml_to_text};
 use super::{
     normalise_id, place_new, settle_update, short_title, ModuleReport, Outcome, Plan, PlannedWrite,
     ReportItem, Target,
@@ -37,6 +36,7 @@ use opensesa_domain::requirements::model::parse_prefix;
 use opensesa_domain::requirements::{LinkKind, Module, ReqKind, Requirement, RequirementInput};
 use opensesa_domain::revision::Versioned;
 use opensesa_domain::FieldErrors;
+use opensesa_interchange::reqif::plain::{plain_from_rendering, xhtml_to_text};
 use opensesa_interchange::reqif::{DatatypeKind, ReqifDocument, SpecObject, Value, ValueKind};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;

@@ -13,7 +13,6 @@
 //! `xsd:ID`, else `_` + its UUID; the same for links. Importing the file into the same project
 //! therefore finds every requirement again (by external id or UUID).
 
-use super::xhtml::{schema_safe, text_to_xhtml};
 use super::Download;
 use crate::error::{AppError, AppResult};
 use crate::portfolio::ProjectCtx;
@@ -24,6 +23,7 @@ use opensesa_domain::requirements::attributes::{AttributeDef, AttributeKind};
 use opensesa_domain::requirements::{
     LinkKind, Module, Priority, ReqKind, ReqStatus, Requirement, TraceLink, VerificationMethod,
 };
+use opensesa_interchange::reqif::plain::{schema_safe, text_to_xhtml};
 use opensesa_interchange::reqif::{
     self, AttributeDefinition, AttributeValue, Datatype, DatatypeKind, EnumValue, Header,
     Hierarchy, ReqifDocument, SpecObject, SpecRelation, SpecType, SpecTypeCategory, Specification,

@@ -6,63 +6,9 @@
 //! (`statement_xhtml`) and [`xhtml_to_text`] derives the plain statement that search, quality
 //! rules and diffs read.
 
-/// The elements of the XHTML modules the ReqIF schema allows in `THE-VALUE` (the same list
-/// the interchange writer checks); markup with anything else is exported as plain text.
-const SCHEMA_ELEMENTS: &[&str] = &[
-    "a",
-    "abbr",
-    "acronym",
-    "address",
-    "b",
-    "big",
-    "blockquote",
-    "br",
-    "caption",
-    "cite",
-    "code",
-    "col",
-    "colgroup",
-    "dd",
-    "del",
-    "dfn",
-    "div",
-    "dl",
-    "dt",
-    "em",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "hr",
-    "i",
-    "ins",
-    "kbd",
-    "li",
-    "object",
-    "ol",
-    "p",
-    "param",
-    "pre",
-    "q",
-    "samp",
-    "small",
-    "span",
-    "strong",
-    "sub",
-    "sup",
-    "table",
-    "tbody",
-    "td",
-    "tfoot",
-    "th",
-    "thead",
-    "tr",
-    "tt",
-    "ul",
-    "var",
-];
+// The elements the ReqIF schema allows in `THE-VALUE`: the writer's own list, so export and
+// this check cannot disagree.
+use super::xhtml::SCHEMA_ELEMENTS;
 
 /// Elements that start and end a line of their own in the plain text.
 const BLOCKS: &[&str] = &[
