@@ -80,52 +80,29 @@ impl RequirementStore for Db {
         Ok(row.map(Module::from))
     }
 
+    // A module alone is a batch of one module: one SQL text for modules, whoever writes them.
     async fn insert_module(&self, m: &Module, journal: &Journal) -> StoreResult<()> {
-        transaction!(self, journal, |tx| {
-            sqlx::query(&format!(
-                "INSERT INTO req_modules ({MODULE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-            ))
-            .bind(m.id.0)
-            .bind(m.project_id.0)
-            .bind(m.parent_id.map(|i| i.0))
-            .bind(&m.prefix)
-            .bind(&m.name)
-            .bind(&m.description)
-            .bind(m.ordinal)
-            .bind(Json(&m.attributes))
-            .bind(m.revision)
-            .bind(m.created_at)
-            .bind(m.updated_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        })
+        let batch = ReqBatch {
+            project_id: Some(m.project_id),
+            modules: vec![ModuleWrite {
+                module: m.clone(),
+                before: None,
+            }],
+            ..Default::default()
+        };
+        self.save_batch(&batch, journal).await.map(|_| ())
     }
 
     async fn update_module(&self, m: &Module, journal: &Journal) -> StoreResult<()> {
-        transaction!(self, journal, |tx| {
-            let done = sqlx::query(
-                "UPDATE req_modules SET parent_id = $2, prefix = $3, name = $4, description = $5, ordinal = $6, \
-                 attributes = $7, revision = $8, updated_at = $9 WHERE id = $1 AND revision = $8 - 1",
-            )
-            .bind(m.id.0)
-            .bind(m.parent_id.map(|i| i.0))
-            .bind(&m.prefix)
-            .bind(&m.name)
-            .bind(&m.description)
-            .bind(m.ordinal)
-            .bind(Json(&m.attributes))
-            .bind(m.revision)
-            .bind(m.updated_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if done.rows_affected() == 0 {
-                return Err(conflict(
-                    "the module was changed by someone else; reload and retry".into(),
-                ));
-            }
-        })
+        let batch = ReqBatch {
+            project_id: Some(m.project_id),
+            modules: vec![ModuleWrite {
+                module: m.clone(),
+                before: Some(m.clone()),
+            }],
+            ..Default::default()
+        };
+        self.save_batch(&batch, journal).await.map(|_| ())
     }
 
     async fn module_counts(&self, project: ProjectId) -> StoreResult<Vec<(ModuleId, i64)>> {
