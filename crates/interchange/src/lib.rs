@@ -4,5 +4,7 @@
 
 pub mod audit_csv;
 pub mod csv_export;
+pub mod junit;
+mod position;
 pub mod reqif;
 pub mod sheet;

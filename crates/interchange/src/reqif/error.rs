@@ -3,16 +3,7 @@
 
 use std::fmt;
 
-/// A line and column in the input (both 1-based, the column counted in characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Pos {
-    pub line: u64,
-    pub column: u64,
-}
-
-impl Pos {
-    pub const START: Pos = Pos { line: 1, column: 1 };
-}
+pub(crate) use crate::position::Pos;
 
 /// Why a ReqIF document could not be read or written.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -46,7 +46,7 @@ mod source;
 mod validate;
 mod write;
 mod xhtml;
-mod xml;
+pub(crate) mod xml;
 mod zipped;
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use std::io::{self, BufRead, Read};
 
 use super::error::{Pos, ReqifError};
+use crate::position::forbidden_control;
 
 const CHUNK: usize = 64 * 1024;
 /// How much is read up front to find the XML declaration.
@@ -18,8 +19,8 @@ pub(crate) struct Source<R> {
     buf: Vec<u8>,
     start: usize,
     eof: bool,
-    line: u64,
-    column: u64,
+    /// Where `buf[start]` is.
+    pos: Pos,
     /// The first control character seen (XML 1.0 allows only tab, line feed and carriage
     /// return): noted here, where every byte passes anyway, and reported by the parser.
     forbidden: Option<(Pos, u8)>,
@@ -34,8 +35,7 @@ impl<R: Read> Source<R> {
             buf: Vec::with_capacity(CHUNK),
             start: 0,
             eof: false,
-            line: 1,
-            column: 1,
+            pos: Pos::START,
             forbidden: None,
         };
         source
@@ -58,10 +58,7 @@ impl<R: Read> Source<R> {
 
     /// Where the next unconsumed character is.
     pub fn position(&self) -> Pos {
-        Pos {
-            line: self.line,
-            column: self.column,
-        }
+        self.pos
     }
 
     fn read_prologue(&mut self) -> io::Result<()> {
@@ -97,24 +94,15 @@ impl<R: Read> Source<R> {
 
     fn count(&mut self, consumed: usize) {
         let end = (self.start + consumed).min(self.buf.len());
-        for &b in &self.buf[self.start..end] {
-            if b == b'\n' {
-                self.line += 1;
-                self.column = 1;
-                continue;
-            }
-            if b < 0x20 && b != b'\t' && b != b'\r' && self.forbidden.is_none() {
-                let pos = Pos {
-                    line: self.line,
-                    column: self.column,
-                };
-                self.forbidden = Some((pos, b));
-            }
-            if b & 0xC0 != 0x80 {
-                // Not a UTF-8 continuation byte: a new character starts here.
-                self.column += 1;
+        let bytes = &self.buf[self.start..end];
+        if self.forbidden.is_none() {
+            if let Some(at) = forbidden_control(bytes) {
+                let mut pos = self.pos;
+                pos.advance(&bytes[..at]);
+                self.forbidden = Some((pos, bytes[at]));
             }
         }
+        self.pos.advance(bytes);
         self.start = end;
     }
 }

@@ -205,7 +205,7 @@ pub(crate) fn resolve_entity(reference: &BytesRef<'_>) -> Result<String, String>
     }
 }
 
-fn describe_xml_error(e: &quick_xml::Error) -> String {
+pub(crate) fn describe_xml_error(e: &quick_xml::Error) -> String {
     match e {
         quick_xml::Error::Io(io) => format!("cannot read the document: {io}"),
         other => format!("not well-formed XML: {other}"),
