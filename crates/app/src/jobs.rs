@@ -104,6 +104,37 @@ impl JobKind for AuditExport {
     type Payload = AuditExportPayload;
 }
 
+/// A verification report (HTML or XLSX) of a large plan or set, written to the data
+/// directory for the person who asked.
+pub struct VvReportExport;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct VvReportPayload {
+    pub project_code: String,
+    /// A plan's human id, or empty when `set` is given.
+    pub plan: String,
+    pub set: Option<opensesa_domain::ids::CaseSetId>,
+    /// html | xlsx
+    pub format: String,
+}
+
+impl JobKind for VvReportExport {
+    const KIND: &'static str = "vv.report";
+    const QUEUE: &'static str = EXPORTS_QUEUE;
+    const MAX_ATTEMPTS: i64 = 3;
+    type Payload = VvReportPayload;
+    fn validate(p: &VvReportPayload) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::new();
+        if p.plan.is_empty() == p.set.is_none() {
+            e.add("scope", "name a plan or a set");
+        }
+        if !matches!(p.format.as_str(), "html" | "xlsx") {
+            e.add("format", "is html or xlsx");
+        }
+        e.into_result().map_err(|v| v.0)
+    }
+}
+
 /// A periodic job: kind and interval.
 pub struct Periodic {
     pub kind: &'static str,
@@ -233,6 +264,34 @@ impl App {
         let event = EventBuilder::by(self, principal, Action::Create, "job", job.id)
             .project(ctx.project.id)
             .change("kind", serde_json::Value::Null, AuditExport::KIND.into())
+            .build();
+        self.store.enqueue(&job, &Journal::event(event)).await?;
+        self.jobs_enqueued(&job.queue).await;
+        Ok(job.id)
+    }
+
+    /// Starts a verification report in the background (large plans).
+    pub async fn enqueue_vv_report(
+        &self,
+        principal: &Principal,
+        code: &str,
+        payload: VvReportPayload,
+    ) -> AppResult<JobId> {
+        let ctx = self
+            .project_access(principal, code, Permission::Read)
+            .await?;
+        let payload = VvReportPayload {
+            project_code: ctx.project.code.clone(),
+            ..payload
+        };
+        let job = self.new_job::<VvReportExport>(
+            &payload,
+            Some(principal.user.id),
+            Some(ctx.project.id),
+        )?;
+        let event = EventBuilder::by(self, principal, Action::Create, "job", job.id)
+            .project(ctx.project.id)
+            .change("kind", serde_json::Value::Null, VvReportExport::KIND.into())
             .build();
         self.store.enqueue(&job, &Journal::event(event)).await?;
         self.jobs_enqueued(&job.queue).await;

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod blob_port;
 pub mod clock;
 pub mod crypto;
 pub mod error;
@@ -13,6 +14,8 @@ pub mod ports;
 pub mod principal;
 pub mod requirement_port;
 pub mod requirements;
+pub mod vv;
+pub mod vv_port;
 
 pub use error::{AppError, AppResult};
 pub use principal::Principal;
@@ -115,6 +118,8 @@ pub struct App {
     pub settings: Arc<AppSettings>,
     /// Cross-process job wake-ups (Redis), when configured.
     pub job_notifier: Option<Arc<dyn ports::JobNotifier>>,
+    /// Evidence files (verification results), when configured.
+    pub blobs: Option<Arc<dyn blob_port::BlobStore>>,
     secrets: Arc<crypto::SecretBox>,
     /// A real Argon2id hash verified when an email is unknown, so that the answer takes as
     /// long as for a wrong password (no account enumeration by timing).
@@ -138,11 +143,17 @@ impl App {
             settings: Arc::new(settings),
             dummy_hash: Arc::new(dummy_hash),
             job_notifier: None,
+            blobs: None,
         })
     }
 
     pub fn with_job_notifier(mut self, notifier: Arc<dyn ports::JobNotifier>) -> Self {
         self.job_notifier = Some(notifier);
+        self
+    }
+
+    pub fn with_blobs(mut self, blobs: Arc<dyn blob_port::BlobStore>) -> Self {
+        self.blobs = Some(blobs);
         self
     }
 

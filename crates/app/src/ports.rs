@@ -15,6 +15,7 @@ use opensesa_domain::revision::Revision;
 use std::time::Duration;
 
 pub use crate::requirement_port::*;
+pub use crate::vv_port::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -371,11 +372,17 @@ pub trait JobStore: Send + Sync {
 
 /// Everything the app needs from its database.
 pub trait Store:
-    AccountStore + PortfolioStore + AuditStore + HealthStore + JobStore + RequirementStore
+    AccountStore + PortfolioStore + AuditStore + HealthStore + JobStore + RequirementStore + VvStore
 {
 }
 impl<T> Store for T where
-    T: AccountStore + PortfolioStore + AuditStore + HealthStore + JobStore + RequirementStore
+    T: AccountStore
+        + PortfolioStore
+        + AuditStore
+        + HealthStore
+        + JobStore
+        + RequirementStore
+        + VvStore
 {
 }
 

@@ -52,5 +52,13 @@ id_type!(
     LinkId,
     CommentId,
     ReviewRoundId,
-    ImportId
+    ImportId,
+    PlanId,
+    ActivityId,
+    CaseId,
+    CaseSetId,
+    ResultId,
+    RunId,
+    DefectId,
+    SnapshotId
 );

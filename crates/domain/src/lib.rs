@@ -12,5 +12,6 @@ pub mod portfolio;
 pub mod requirements;
 pub mod revision;
 pub mod textdiff;
+pub mod vv;
 
 pub use error::{FieldErrors, ValidationError};

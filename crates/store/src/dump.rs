@@ -333,6 +333,163 @@ pub const TABLES: &[Table] = &[
         order_by: "project_id",
         columns: &[("project_id", Uuid), ("disabled_rules", Json)],
     },
+    Table {
+        name: "vv_plans",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("human_id", Text),
+            ("number", Int),
+            ("title", Text),
+            ("description", Text),
+            ("scope_modules", Json),
+            ("status", Text),
+            ("revision", Int),
+            ("approved_by", Uuid),
+            ("approved_at", Time),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    },
+    Table {
+        name: "vv_activities",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("plan_id", Uuid),
+            ("title", Text),
+            ("phase", Text),
+            ("method", Text),
+            ("planned_start", Date),
+            ("planned_end", Date),
+            ("organisation", Text),
+            ("ordinal", Int),
+        ],
+    },
+    Table {
+        name: "vv_cases",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("human_id", Text),
+            ("number", Int),
+            ("title", Text),
+            ("method", Text),
+            ("preconditions", Text),
+            ("steps", Json),
+            ("expected", Text),
+            ("automation_key", Text),
+            ("content_hash", Text),
+            ("activity_id", Uuid),
+            ("status", Text),
+            ("revision", Int),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    },
+    Table {
+        name: "vv_sets",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("name", Text),
+            ("description", Text),
+            ("created_at", Time),
+        ],
+    },
+    Table {
+        name: "vv_set_cases",
+        order_by: "set_id, case_id",
+        columns: &[("set_id", Uuid), ("case_id", Uuid), ("ordinal", Int)],
+    },
+    Table {
+        name: "vv_results",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("case_id", Uuid),
+            ("case_revision", Int),
+            ("run_id", Uuid),
+            ("set_id", Uuid),
+            ("verdict", Text),
+            ("steps", Json),
+            ("executor", Text),
+            ("executed_at", Time),
+            ("configuration", Text),
+            ("baseline_id", Uuid),
+            ("notes", Text),
+            ("evidence", Json),
+            ("supersedes_id", Uuid),
+            ("supersede_reason", Text),
+            ("source", Text),
+            ("recorded_by", Uuid),
+            ("recorded_at", Time),
+        ],
+    },
+    Table {
+        name: "vv_latest",
+        order_by: "case_id",
+        columns: &[
+            ("case_id", Uuid),
+            ("project_id", Uuid),
+            ("result_id", Uuid),
+            ("verdict", Text),
+            ("executed_at", Time),
+        ],
+    },
+    Table {
+        name: "vv_daily",
+        order_by: "project_id, day, verdict",
+        columns: &[
+            ("project_id", Uuid),
+            ("day", Date),
+            ("verdict", Text),
+            ("results", Int),
+        ],
+    },
+    Table {
+        name: "vv_defects",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("human_id", Text),
+            ("number", Int),
+            ("title", Text),
+            ("description", Text),
+            ("severity", Text),
+            ("status", Text),
+            ("revision", Int),
+            ("results", Json),
+            ("cases", Json),
+            ("requirements", Json),
+            ("created_by", Uuid),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    },
+    Table {
+        name: "vv_snapshots",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("human_id", Text),
+            ("number", Int),
+            ("title", Text),
+            ("scope_kind", Text),
+            ("scope_id", Uuid),
+            ("scope_label", Text),
+            ("content", Json),
+            ("content_hash", Text),
+            ("created_by", Uuid),
+            ("created_at", Time),
+        ],
+    },
 ];
 
 fn bad(table: &str, col: &str, why: impl std::fmt::Display) -> StoreError {
@@ -636,7 +793,8 @@ pub async fn wipe(db: &Db) -> StoreResult<()> {
         }
         Db::Sqlite { write, .. } => {
             let mut tx = write.begin().await.map_err(db_err)?;
-            sqlx::raw_sql("DROP TRIGGER IF EXISTS audit_events_no_delete; DROP TRIGGER IF EXISTS revisions_no_delete;")
+            sqlx::raw_sql("DROP TRIGGER IF EXISTS audit_events_no_delete; DROP TRIGGER IF EXISTS revisions_no_delete; \
+                 DROP TRIGGER IF EXISTS vv_results_no_delete; DROP TRIGGER IF EXISTS vv_snapshots_no_delete;")
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -658,7 +816,11 @@ pub async fn wipe(db: &Db) -> StoreResult<()> {
                 "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events \
                  BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END; \
                  CREATE TRIGGER revisions_no_delete BEFORE DELETE ON revisions \
-                 BEGIN SELECT RAISE(ABORT, 'revisions is append-only'); END;",
+                 BEGIN SELECT RAISE(ABORT, 'revisions is append-only'); END; \
+                 CREATE TRIGGER vv_results_no_delete BEFORE DELETE ON vv_results \
+                 BEGIN SELECT RAISE(ABORT, 'vv_results is immutable'); END; \
+                 CREATE TRIGGER vv_snapshots_no_delete BEFORE DELETE ON vv_snapshots \
+                 BEGIN SELECT RAISE(ABORT, 'vv_snapshots is immutable'); END;",
             )
             .execute(&mut *tx)
             .await

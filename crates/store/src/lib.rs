@@ -15,6 +15,8 @@ pub mod redis_bus;
 pub mod redis_cache;
 mod requirements;
 mod rows;
+mod stamp;
+mod vv;
 
 use opensesa_app::ports::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

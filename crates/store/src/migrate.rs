@@ -65,6 +65,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001", "foundation"),
     migration!(2, "0002", "jobs"),
     migration!(3, "0003", "requirements"),
+    migration!(4, "0004", "vv"),
 ];
 
 pub fn latest_version() -> i64 {

@@ -7,9 +7,12 @@
 //! - upward covered: has a parent requirement or an outgoing trace link (it derives from,
 //!   refines, satisfies... something upstream). Not asked of top-level modules.
 //! - downward covered: has a child requirement or an incoming trace link.
-//! - verification: an incoming `verifies` link. Until verification cases exist (the V&V
-//!   module) the status is "no case" or "linked"; results will refine it to verified,
-//!   failing or not run.
+//! - verification: incoming `verifies` links. From verification cases (retired ones left
+//!   out), the status follows the latest effective result of each: verified (every case's
+//!   latest result passes), failing (some case's latest result fails), not run (otherwise:
+//!   a case without a result, or blocked, inconclusive, not run). "Linked" means verified
+//!   only by other artefacts (a requirement), to which results do not apply; "no case" means
+//!   nothing verifies it.
 
 use crate::error::AppResult;
 use crate::portfolio::ProjectCtx;
@@ -18,6 +21,7 @@ use crate::{App, Principal};
 use opensesa_domain::access::Permission;
 use opensesa_domain::ids::{ModuleId, RequirementId};
 use opensesa_domain::requirements::{LinkKind, Module, ReqKind};
+use opensesa_domain::vv::Verdict;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -26,8 +30,14 @@ use uuid::Uuid;
 pub enum VerificationStatus {
     /// No verification case or other artefact verifies it.
     NoCase,
-    /// Verified by at least one linked artefact; results come with the V&V module.
+    /// Verified only by artefacts that are not cases (no results apply).
     Linked,
+    /// Some linked case has no passing or failing latest result.
+    NotRun,
+    /// Some linked case's latest result fails.
+    Failing,
+    /// Every linked case's latest result passes.
+    Verified,
 }
 
 impl VerificationStatus {
@@ -35,12 +45,18 @@ impl VerificationStatus {
         match self {
             VerificationStatus::NoCase => "no_case",
             VerificationStatus::Linked => "linked",
+            VerificationStatus::NotRun => "not_run",
+            VerificationStatus::Failing => "failing",
+            VerificationStatus::Verified => "verified",
         }
     }
     pub fn label(self) -> &'static str {
         match self {
             VerificationStatus::NoCase => "no case",
             VerificationStatus::Linked => "linked",
+            VerificationStatus::NotRun => "not run",
+            VerificationStatus::Failing => "failing",
+            VerificationStatus::Verified => "verified",
         }
     }
 }
@@ -88,6 +104,10 @@ pub struct CoverageFigures {
     pub up_applicable: usize,
     pub down_covered: usize,
     pub verified_linked: usize,
+    /// Requirements whose cases all pass, whose cases fail, and whose cases are not all run.
+    pub verified: usize,
+    pub failing: usize,
+    pub not_run: usize,
     pub with_method: usize,
     pub suspect_links: usize,
     pub approved: usize,
@@ -107,6 +127,12 @@ impl CoverageFigures {
         }
         if r.verification != VerificationStatus::NoCase {
             self.verified_linked += 1;
+        }
+        match r.verification {
+            VerificationStatus::Verified => self.verified += 1,
+            VerificationStatus::Failing => self.failing += 1,
+            VerificationStatus::NotRun => self.not_run += 1,
+            _ => {}
         }
         if r.verification_methods > 0 {
             self.with_method += 1;
@@ -134,8 +160,46 @@ pub struct Coverage {
     pub rows: Vec<RvtmRow>,
 }
 
+/// The verification cases of a project as the RVTM needs them: human ids and the latest
+/// verdict of each (cases without a result have none); retired cases are left out.
+#[derive(Debug, Default)]
+pub struct CaseIndex {
+    pub names: HashMap<Uuid, String>,
+    pub latest: HashMap<Uuid, Verdict>,
+}
+
+impl CaseIndex {
+    pub fn status(&self, verifiers: &[Uuid]) -> VerificationStatus {
+        let cases: Vec<&Uuid> = verifiers
+            .iter()
+            .filter(|v| self.names.contains_key(v))
+            .collect();
+        if cases.is_empty() {
+            return if verifiers.is_empty() {
+                VerificationStatus::NoCase
+            } else {
+                VerificationStatus::Linked
+            };
+        }
+        let verdicts: Vec<Option<Verdict>> =
+            cases.iter().map(|c| self.latest.get(c).copied()).collect();
+        if verdicts.contains(&Some(Verdict::Fail)) {
+            VerificationStatus::Failing
+        } else if verdicts.iter().all(|v| *v == Some(Verdict::Pass)) {
+            VerificationStatus::Verified
+        } else {
+            VerificationStatus::NotRun
+        }
+    }
+}
+
 /// Builds the RVTM rows from facts; pure, for tests and benchmarks.
-pub fn rvtm(facts: &[ReqFacts], links: &[LinkFacts], modules: &[Module]) -> Vec<RvtmRow> {
+pub fn rvtm(
+    facts: &[ReqFacts],
+    links: &[LinkFacts],
+    modules: &[Module],
+    cases: &CaseIndex,
+) -> Vec<RvtmRow> {
     let by_id: HashMap<Uuid, &ReqFacts> = facts.iter().map(|f| (f.id.0, f)).collect();
     let prefix: HashMap<ModuleId, &str> =
         modules.iter().map(|m| (m.id, m.prefix.as_str())).collect();
@@ -146,8 +210,15 @@ pub fn rvtm(facts: &[ReqFacts], links: &[LinkFacts], modules: &[Module]) -> Vec<
     let mut up: HashMap<Uuid, Vec<&str>> = HashMap::new();
     let mut down: HashMap<Uuid, Vec<&str>> = HashMap::new();
     let mut verified: HashMap<Uuid, Vec<&str>> = HashMap::new();
+    let mut verifier_ids: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     let mut suspect: HashMap<Uuid, usize> = HashMap::new();
-    let name = |id: &Uuid| by_id.get(id).map_or("?", |f| f.human_id.as_str());
+    let name = |id: &Uuid| {
+        by_id
+            .get(id)
+            .map(|f| f.human_id.as_str())
+            .or_else(|| cases.names.get(id).map(String::as_str))
+            .unwrap_or("?")
+    };
     for f in facts {
         if let Some(p) = f.parent_id {
             if let Some(parent) = by_id.get(&p.0) {
@@ -162,10 +233,19 @@ pub fn rvtm(facts: &[ReqFacts], links: &[LinkFacts], modules: &[Module]) -> Vec<
             *suspect.entry(l.target_id).or_default() += 1;
         }
         match l.kind {
-            LinkKind::Verifies => verified
-                .entry(l.target_id)
-                .or_default()
-                .push(name(&l.source_id)),
+            LinkKind::Verifies => {
+                // Links from retired cases no longer verify anything.
+                if by_id.contains_key(&l.source_id) || cases.names.contains_key(&l.source_id) {
+                    verified
+                        .entry(l.target_id)
+                        .or_default()
+                        .push(name(&l.source_id));
+                    verifier_ids
+                        .entry(l.target_id)
+                        .or_default()
+                        .push(l.source_id);
+                }
+            }
             LinkKind::Relates => {}
             _ => {
                 up.entry(l.source_id).or_default().push(name(&l.target_id));
@@ -197,11 +277,8 @@ pub fn rvtm(facts: &[ReqFacts], links: &[LinkFacts], modules: &[Module]) -> Vec<
                 verification_methods: f.verification_methods,
                 upstream: owned(&up),
                 downstream: owned(&down),
-                verification: if verified_by.is_empty() {
-                    VerificationStatus::NoCase
-                } else {
-                    VerificationStatus::Linked
-                },
+                verification: cases
+                    .status(verifier_ids.get(&f.id.0).map_or(&[][..], Vec::as_slice)),
                 verified_by,
                 suspect_links: suspect.get(&f.id.0).copied().unwrap_or(0),
                 top_level: top.get(&f.module_id).copied().unwrap_or(true),
@@ -211,6 +288,26 @@ pub fn rvtm(facts: &[ReqFacts], links: &[LinkFacts], modules: &[Module]) -> Vec<
 }
 
 impl App {
+    /// The project's cases (not retired) and their latest verdicts.
+    pub async fn case_index(
+        &self,
+        project: opensesa_domain::ids::ProjectId,
+    ) -> AppResult<CaseIndex> {
+        let facts = self.store.case_facts(project).await?;
+        let latest = self.store.latest_results(project).await?;
+        Ok(CaseIndex {
+            names: facts
+                .into_iter()
+                .filter(|f| f.status != "retired")
+                .map(|f| (f.id.0, f.human_id))
+                .collect(),
+            latest: latest
+                .into_iter()
+                .map(|l| (l.case_id.0, l.verdict))
+                .collect(),
+        })
+    }
+
     pub async fn coverage(&self, principal: &Principal, code: &str) -> AppResult<Coverage> {
         let ctx = self
             .project_access(principal, code, Permission::Read)
@@ -218,7 +315,8 @@ impl App {
         let modules = self.store.list_modules(ctx.project.id).await?;
         let facts = self.store.requirement_facts_light(ctx.project.id).await?;
         let links = self.store.link_facts(ctx.project.id).await?;
-        let rows = rvtm(&facts, &links, &modules);
+        let cases = self.case_index(ctx.project.id).await?;
+        let rows = rvtm(&facts, &links, &modules, &cases);
         let mut per: HashMap<ModuleId, CoverageFigures> = HashMap::new();
         let mut project = CoverageFigures::default();
         for r in &rows {

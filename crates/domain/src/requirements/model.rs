@@ -41,6 +41,7 @@ macro_rules! text_enum {
         }
     };
 }
+pub(crate) use text_enum;
 
 text_enum!(
     /// What kind of statement a requirement is. Headings structure the document view and
@@ -136,6 +137,12 @@ pub fn parse_prefix(raw: &str) -> Result<String, String> {
         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
     {
         return Err("may contain only letters, digits and '-'".into());
+    }
+    if crate::vv::RESERVED_PREFIXES.contains(&s.as_str()) {
+        return Err(format!(
+            "{s} is reserved for verification artefacts ({})",
+            crate::vv::RESERVED_PREFIXES.join(", ")
+        ));
     }
     Ok(s)
 }

@@ -809,10 +809,12 @@ impl RequirementStore for Db {
         transaction!(self, journal, |tx| {
             let mut n = 0;
             for id in ids {
-                // The revisions of requirement ends; other artefact types join here as they land.
+                // The revisions of requirement and case ends; other artefact types join here as
+                // they land.
                 n += sqlx::query(
                     "UPDATE trace_links SET suspect = FALSE, suspect_reasons = '[]', \
-                     source_revision = COALESCE((SELECT revision FROM requirements WHERE id = trace_links.source_id), source_revision), \
+                     source_revision = COALESCE((SELECT revision FROM requirements WHERE id = trace_links.source_id), \
+                       (SELECT revision FROM vv_cases WHERE id = trace_links.source_id), source_revision), \
                      target_revision = COALESCE((SELECT revision FROM requirements WHERE id = trace_links.target_id), target_revision), \
                      confirmed_at = $2, confirmed_by = $3 WHERE id = $1",
                 )
@@ -1377,11 +1379,12 @@ impl Db {
             .map(|(l, o)| format!(" LIMIT {} OFFSET {}", l.clamp(1, 1000), o.max(0)))
             .unwrap_or_default();
         let sql = format!(
-            "SELECT {}, COALESCE(s.human_id, '') AS s_human_id, COALESCE(s.title, '') AS s_title, \
+            "SELECT {}, COALESCE(s.human_id, sc.human_id, '') AS s_human_id, COALESCE(s.title, sc.title, '') AS s_title, \
              COALESCE(t.human_id, '') AS t_human_id, COALESCE(t.title, '') AS t_title \
              FROM trace_links l LEFT JOIN requirements s ON s.id = l.source_id \
+             LEFT JOIN vv_cases sc ON sc.id = l.source_id \
              LEFT JOIN requirements t ON t.id = l.target_id WHERE {cond} \
-             ORDER BY s.human_id, l.kind, t.human_id{limit}",
+             ORDER BY COALESCE(s.human_id, sc.human_id), l.kind, t.human_id{limit}",
             link_cols("l")
         );
         #[derive(sqlx::FromRow)]

@@ -9,6 +9,7 @@ mod projects;
 mod req_exchange;
 mod requirements;
 mod statics;
+mod vv;
 
 use crate::auth::Caller;
 use crate::error::PageError;
@@ -77,6 +78,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/{*path}", get(statics::serve))
         .merge(requirements::router())
         .merge(req_exchange::router())
+        .merge(vv::router())
 }
 
 pub struct NavUser {

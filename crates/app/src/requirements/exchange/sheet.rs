@@ -85,8 +85,10 @@ pub enum RvtmFilter {
     Uncovered,
     /// With suspect links.
     Suspect,
-    /// No verifying artefact (the V&V module will add failing results).
+    /// No verifying artefact.
     Unverified,
+    /// A verifying case's latest result fails.
+    Failing,
 }
 
 impl RvtmFilter {
@@ -94,7 +96,8 @@ impl RvtmFilter {
         match s.trim() {
             "uncovered" => Self::Uncovered,
             "suspect" => Self::Suspect,
-            "unverified" | "failing" => Self::Unverified,
+            "unverified" => Self::Unverified,
+            "failing" => Self::Failing,
             _ => Self::All,
         }
     }
@@ -107,6 +110,7 @@ impl RvtmFilter {
             Self::Unverified => {
                 r.verification == super::super::coverage::VerificationStatus::NoCase
             }
+            Self::Failing => r.verification == super::super::coverage::VerificationStatus::Failing,
         }
     }
 }

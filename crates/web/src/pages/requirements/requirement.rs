@@ -21,11 +21,13 @@ use opensesa_domain::textdiff::DiffKind;
 use opensesa_domain::FieldErrors;
 
 fn req_url(code: &str, hid: &str) -> String {
-    format!(
-        "/p/{}/requirements/r/{}",
-        code.to_uppercase(),
-        hid.trim().to_uppercase()
-    )
+    let hid = hid.trim().to_uppercase();
+    // Verification cases share trace links; their human ids have a reserved prefix.
+    if hid.starts_with("VC-") {
+        format!("/p/{}/vv/cases/{hid}", code.to_uppercase())
+    } else {
+        format!("/p/{}/requirements/r/{hid}", code.to_uppercase())
+    }
 }
 
 pub struct FieldView {
@@ -42,6 +44,7 @@ pub struct LinkRow {
     id: String,
     phrase: &'static str,
     other_hid: String,
+    other_href: String,
     other_title: String,
     suspect: bool,
     reasons: Vec<ReasonView>,
@@ -335,6 +338,7 @@ async fn requirement_page(
             LinkRow {
                 id: lv.link.id.to_string(),
                 phrase,
+                other_href: req_url(&code, &other_hid),
                 other_hid,
                 other_title,
                 suspect: lv.link.suspect,

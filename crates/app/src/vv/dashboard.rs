@@ -1,0 +1,97 @@
+//! The V&V dashboard: verdict counts of the cases' latest results, the trend of results
+//! recorded per day, open defects by severity and requirements no case verifies — a few
+//! aggregate queries over derived tables, so it stays fast on large projects.
+
+use crate::error::AppResult;
+use crate::portfolio::ProjectCtx;
+use crate::ports::{DashboardFacts, PlanSummary};
+use crate::{App, Principal};
+use chrono::{Duration, NaiveDate};
+use opensesa_domain::access::Permission;
+use opensesa_domain::vv::Verdict;
+
+/// Days of trend shown.
+pub const TREND_DAYS: i64 = 30;
+
+pub struct TrendDay {
+    pub day: NaiveDate,
+    /// Results recorded that day per verdict, in `Verdict::ALL` order.
+    pub counts: Vec<i64>,
+}
+
+pub struct VvDashboard {
+    pub ctx: ProjectCtx,
+    pub facts: DashboardFacts,
+    /// Cases per latest verdict, in `Verdict::ALL` order; cases without a result count as
+    /// not run.
+    pub verdicts: Vec<(Verdict, i64)>,
+    pub trend: Vec<TrendDay>,
+    pub open_defects: Vec<(String, i64)>,
+    pub plans: Vec<PlanSummary>,
+}
+
+impl App {
+    pub async fn vv_dashboard(&self, principal: &Principal, code: &str) -> AppResult<VvDashboard> {
+        let ctx = self
+            .project_access(principal, code, Permission::Read)
+            .await?;
+        let today = self.clock.now().date_naive();
+        let since = today - Duration::days(TREND_DAYS - 1);
+        let facts = self.store.dashboard(ctx.project.id, since).await?;
+        let with_result: i64 = facts.verdicts.iter().map(|(_, n)| n).sum();
+        let verdicts = Verdict::ALL
+            .iter()
+            .map(|v| {
+                let n = facts
+                    .verdicts
+                    .iter()
+                    .find(|(s, _)| s == v.as_str())
+                    .map_or(0, |(_, n)| *n);
+                let n = if *v == Verdict::NotRun {
+                    n + (facts.cases - with_result).max(0)
+                } else {
+                    n
+                };
+                (*v, n)
+            })
+            .collect();
+        let trend = (0..TREND_DAYS)
+            .map(|i| {
+                let day = since + Duration::days(i);
+                TrendDay {
+                    day,
+                    counts: Verdict::ALL
+                        .iter()
+                        .map(|v| {
+                            facts
+                                .daily
+                                .iter()
+                                .find(|(d, s, _)| *d == day && s == v.as_str())
+                                .map_or(0, |(_, _, n)| *n)
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let open_defects = ["critical", "major", "minor"]
+            .iter()
+            .map(|s| {
+                let n = facts
+                    .open_defects
+                    .iter()
+                    .find(|(x, _)| x == s)
+                    .map_or(0, |(_, n)| *n);
+                ((*s).to_owned(), n)
+            })
+            .collect();
+        let plans = self.store.list_plans(ctx.project.id).await?;
+        Ok(VvDashboard {
+            ctx,
+            facts,
+            verdicts,
+            trend,
+            open_defects,
+            plans,
+        })
+    }
+}
