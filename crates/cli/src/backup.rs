@@ -67,18 +67,26 @@ async fn dump_tables(db: &Db, dir: &Path) -> anyhow::Result<BTreeMap<String, (u6
     Ok(out)
 }
 
+/// Directories under `files` that hold only transient files: the evidence store's uploads in
+/// progress, which may vanish (renamed into place) between listing and reading, and of which a
+/// leftover is not evidence.
+const TRANSIENT_DIRS: &[&str] = &["evidence/tmp"];
+
 fn list_files(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     if !root.is_dir() {
         return Ok(out);
     }
+    let skip: Vec<PathBuf> = TRANSIENT_DIRS.iter().map(|d| root.join(d)).collect();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for e in std::fs::read_dir(&dir)? {
             let e = e?;
             let t = e.file_type()?;
             if t.is_dir() {
-                stack.push(e.path());
+                if !skip.contains(&e.path()) {
+                    stack.push(e.path());
+                }
             } else if t.is_file() {
                 out.push(e.path());
             }

@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 pub const SAMPLE_SECRET_KEY: &str =
     "change-me-to-at-least-50-random-characters-from-a-password-generator";
 
+/// 25 MiB: a report or a set of screenshots, yet small enough to hold in memory while it is
+/// hashed and checked.
+pub const DEFAULT_EVIDENCE_MAX_BYTES: u64 = 26_214_400;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{variable}: {reason}")]
 pub struct ConfigError {
@@ -57,6 +61,8 @@ pub struct Settings {
     pub listen: String,
     pub trust_proxy_headers: bool,
     pub db_max_connections: u32,
+    /// The largest evidence file accepted, in bytes.
+    pub evidence_max_bytes: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -87,6 +93,7 @@ impl std::fmt::Debug for Settings {
             .field("log_format", &self.log_format)
             .field("listen", &self.listen)
             .field("trust_proxy_headers", &self.trust_proxy_headers)
+            .field("evidence_max_bytes", &self.evidence_max_bytes)
             .finish()
     }
 }
@@ -371,6 +378,17 @@ impl Settings {
                 .ok_or_else(|| err(n, format!("{v:?} is not a number from 1 to 1000")))?,
             None => 16,
         };
+        let evidence_max_bytes = match vars.get(&["OPENSESA_EVIDENCE_MAX_BYTES"]) {
+            Some((n, v)) => v.parse::<u64>().ok().filter(|b| *b > 0).ok_or_else(|| {
+                err(
+                    n,
+                    format!(
+                        "{v:?} is not a positive whole number of bytes (e.g. 26214400 for 25 MiB)"
+                    ),
+                )
+            })?,
+            None => DEFAULT_EVIDENCE_MAX_BYTES,
+        };
         let static_root = vars
             .get(&["OPENSESA_STATIC_ROOT"])
             .map_or_else(|| PathBuf::from("staticfiles"), |(_, v)| PathBuf::from(v));
@@ -407,6 +425,7 @@ impl Settings {
             listen,
             trust_proxy_headers,
             db_max_connections,
+            evidence_max_bytes,
         })
     }
 }

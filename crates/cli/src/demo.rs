@@ -155,6 +155,7 @@ pub async fn seed(app: &App, password: &str) -> Result<(), AppError> {
         .await?;
     }
     requirements(app, &lead, &editor, &viewer).await?;
+    crate::demo_vv::seed(app, &lead, &editor).await?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ pub mod checks;
 pub mod collectstatic;
 pub mod config;
 pub mod demo;
+mod demo_vv;
 pub mod generate;
 pub mod runtime;
 pub mod verify;

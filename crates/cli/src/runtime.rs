@@ -77,7 +77,12 @@ pub fn build_app(settings: &Settings, db: Db) -> anyhow::Result<App> {
         Arc::new(SystemClock),
         app_settings(settings),
     )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    .map_err(|e| anyhow::anyhow!("{e}"))?
+    // Evidence files live under data_dir/files, which backups include.
+    .with_blobs(Arc::new(opensesa_store::blobs::FsBlobStore::new(
+        settings.data_dir.join("files").join("evidence"),
+        settings.evidence_max_bytes,
+    )));
     // With Redis, enqueueing also wakes workers in other processes.
     Ok(match &settings.redis_url {
         Some(url) => app.with_job_notifier(opensesa_store::redis_bus::RedisJobBus::new(

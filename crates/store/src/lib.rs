@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+pub mod blobs;
 pub mod dump;
 mod health;
 pub mod jobs;

@@ -37,6 +37,9 @@ pub fn redis_url() -> String {
 }
 
 /// A database of the test's own, dropped (file removed / schema dropped) at the end.
+/// The evidence size limit of test apps: small, so that refusing an oversize file is cheap.
+pub const EVIDENCE_LIMIT: u64 = 256 * 1024;
+
 pub struct TestDb {
     pub db: Db,
     pub backend: Backend,
@@ -202,10 +205,15 @@ impl TestApp {
             Some(u) => Some(Arc::new(RedisSessionCache::new(u, &redis_prefix).unwrap())),
             None => None,
         };
-        let app = App::new(Arc::new(tdb.db.clone()), cache, clock.clone(), settings).unwrap();
         let data_dir =
             std::env::temp_dir().join(format!("opensesa-data-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&data_dir).unwrap();
+        let app = App::new(Arc::new(tdb.db.clone()), cache, clock.clone(), settings)
+            .unwrap()
+            .with_blobs(Arc::new(opensesa_store::blobs::FsBlobStore::new(
+                data_dir.join("files").join("evidence"),
+                EVIDENCE_LIMIT,
+            )));
         let server = Server::bind(
             "127.0.0.1:0",
             AppState::new(app.clone(), opts.web.clone(), data_dir.clone()),

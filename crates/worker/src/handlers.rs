@@ -4,7 +4,7 @@ use crate::{Handler, JobCtx, JobFailure};
 use async_trait::async_trait;
 use opensesa_app::jobs::{
     AuditExport, AuditExportPayload, JobKind, Ping, PingPayload, PruneHeartbeats, PruneJobs,
-    PruneSessions,
+    PruneSessions, VvReportExport, VvReportPayload,
 };
 use opensesa_app::ports::AuditQuery;
 use serde_json::{json, Value};
@@ -212,6 +212,72 @@ impl Handler for AuditExportHandler {
         Ok(
             json!({ "file": format!("exports/{name}"), "rows": rows, "events": total, "bytes": bytes, "sha256": sha256 }),
         )
+    }
+}
+
+/// Writes a verification report (HTML or XLSX) of a plan or set to `exports/<job id>.<ext>`
+/// in the data directory, for the person who asked: the report is built with their access,
+/// so a job cannot show them more than the page would.
+pub struct VvReportHandler;
+
+#[async_trait]
+impl Handler for VvReportHandler {
+    fn kind(&self) -> &'static str {
+        VvReportExport::KIND
+    }
+    fn max_attempts(&self) -> i64 {
+        VvReportExport::MAX_ATTEMPTS
+    }
+    async fn run(&self, ctx: &JobCtx) -> Result<Value, JobFailure> {
+        let p: VvReportPayload = payload::<VvReportExport>(&ctx.job.payload)?;
+        let user_id = ctx
+            .job
+            .created_by
+            .ok_or_else(|| JobFailure::permanent("the report job names no requester"))?;
+        let user = ctx
+            .app
+            .store
+            .find_user(user_id)
+            .await
+            .map_err(JobFailure::retry)?
+            .filter(|u| u.is_active)
+            .ok_or_else(|| JobFailure::permanent("the requester's account is gone or disabled"))?;
+        let principal = opensesa_app::Principal {
+            user,
+            session: None,
+        };
+        let scope = match p.set {
+            Some(set) => opensesa_app::vv::snapshots::SnapshotScope::Set(set),
+            None => opensesa_app::vv::snapshots::SnapshotScope::Plan(p.plan.clone()),
+        };
+        ctx.progress(10, "building the report").await;
+        let d = ctx
+            .app
+            .vv_report_file(&principal, &p.project_code, &scope, &p.format)
+            .await
+            .map_err(|e| match e {
+                opensesa_app::AppError::Internal(m) => JobFailure::retry(m),
+                other => JobFailure::permanent(other.to_string()),
+            })?;
+        let dir = ctx.data_dir.join("exports");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| JobFailure::retry(format!("cannot create {}: {e}", dir.display())))?;
+        let name = format!("{}.{}", ctx.job.id, p.format);
+        let tmp = dir.join(format!("{name}.part"));
+        std::fs::write(&tmp, &d.bytes)
+            .map_err(|e| JobFailure::retry(format!("cannot write {}: {e}", tmp.display())))?;
+        std::fs::rename(&tmp, dir.join(&name)).map_err(|e| JobFailure::retry(e.to_string()))?;
+        let sha256: String = Sha256::digest(&d.bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(json!({
+            "file": format!("exports/{name}"),
+            "file_name": d.file_name,
+            "content_type": d.content_type,
+            "bytes": d.bytes.len(),
+            "sha256": sha256,
+        }))
     }
 }
 

@@ -96,6 +96,7 @@ impl Registry {
             .with(handlers::PruneJobsHandler)
             .with(handlers::PruneHeartbeatsHandler)
             .with(handlers::AuditExportHandler)
+            .with(handlers::VvReportHandler)
     }
 
     pub fn with(mut self, handler: impl Handler + 'static) -> Self {

@@ -2,6 +2,7 @@
 //! (non-empty target, newer archive, damaged archive) that change nothing, and the verified
 //! backup that precedes a migration.
 
+use opensesa_app::blob_port::BlobStore;
 use opensesa_store::Db;
 use opensesa_testkit::{Backend, TestDb, SECRET_KEY};
 use std::path::{Path, PathBuf};
@@ -39,7 +40,16 @@ async fn seeded(b: Backend, dir: &Path) -> TestDb {
     app.enqueue_ping(&admin, 0).await.unwrap();
     std::fs::create_dir_all(dir.join("files/ab")).unwrap();
     std::fs::write(dir.join("files/ab/evidence.bin"), b"\x00\x01 evidence").unwrap();
+    // An evidence file, and an upload interrupted in the evidence store (not backed up).
+    evidence_store(dir).put(EVIDENCE).await.unwrap();
+    std::fs::write(dir.join("files/evidence/tmp/interrupted.part"), b"half").unwrap();
     t
+}
+
+const EVIDENCE: &[u8] = b"%PDF-1.4\n% test report\n%%EOF\n";
+
+fn evidence_store(data_dir: &Path) -> opensesa_store::blobs::FsBlobStore {
+    opensesa_store::blobs::FsBlobStore::new(data_dir.join("files/evidence"), 1024)
 }
 
 fn checksums(m: &serde_json::Value) -> serde_json::Value {
@@ -65,6 +75,12 @@ async fn backup_wipe_restore_gives_identical_content(b: Backend) {
             .as_str()
             .map(str::len),
         Some(64)
+    );
+    assert_eq!(
+        first.manifest["files"].as_object().map(|f| f.len()),
+        Some(2),
+        "{}",
+        first.manifest["files"]
     );
     opensesa::backup::verify(&archive).await.unwrap();
 
@@ -112,6 +128,11 @@ async fn a_backup_restores_into_the_other_backend(b: Backend) {
     assert_eq!(
         std::fs::read(target_dir.join("files/ab/evidence.bin")).unwrap(),
         b"\x00\x01 evidence"
+    );
+    let sha256 = evidence_store(&dir).put(EVIDENCE).await.unwrap().sha256;
+    assert_eq!(
+        evidence_store(&target_dir).get(&sha256).await.unwrap(),
+        EVIDENCE
     );
     // The restored users can log in: password hashes and everything else came across.
     let app = opensesa_app::App::new(

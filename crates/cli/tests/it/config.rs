@@ -90,6 +90,18 @@ fn bad_values_name_their_variable() {
 }
 
 #[test]
+fn the_evidence_size_limit_is_a_positive_number_of_bytes() {
+    assert_eq!(load(&[]).unwrap().evidence_max_bytes, 26_214_400);
+    let s = load(&[("OPENSESA_EVIDENCE_MAX_BYTES", "1048576")]).unwrap();
+    assert_eq!(s.evidence_max_bytes, 1_048_576);
+    for bad in ["0", "-1", "25MB", "1.5", "99999999999999999999"] {
+        let e = load(&[("OPENSESA_EVIDENCE_MAX_BYTES", bad)]).unwrap_err();
+        assert_eq!(e.variable, "OPENSESA_EVIDENCE_MAX_BYTES", "{bad}: {e}");
+        assert!(e.reason.contains("positive whole number of bytes"), "{e}");
+    }
+}
+
+#[test]
 fn https_public_url_turns_on_secure_cookies_and_secrets_are_redacted() {
     let s = load(&[
         ("OPENSESA_PUBLIC_URL", "https://sesa.example.org"),

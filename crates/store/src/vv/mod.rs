@@ -882,16 +882,15 @@ impl VvStore for Db {
     }
 
     async fn latest_results(&self, project: ProjectId) -> StoreResult<Vec<LatestResult>> {
-        let rows: Vec<LatestRow> =
-            read!(self, |p| {
-                sqlx::query_as(
+        let rows: Vec<LatestRow> = read!(self, |p| {
+            sqlx::query_as(
             "SELECT case_id, result_id, verdict, executed_at FROM vv_latest WHERE project_id = $1"
         )
         .bind(project.0)
         .fetch_all(p)
         .await
         .map_err(db_err)
-            })?;
+        })?;
         rows.into_iter().map(LatestResult::try_from).collect()
     }
 

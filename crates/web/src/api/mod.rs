@@ -5,6 +5,7 @@
 mod portfolio;
 mod requirements;
 pub mod system;
+mod vv;
 
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::AppState;
@@ -15,7 +16,7 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 #[derive(OpenApi)]
@@ -26,7 +27,8 @@ use utoipa_axum::routes;
     modifiers(&Security),
     components(schemas(ErrorBody, ErrorDetail)),
     tags((name = "account"), (name = "portfolio"), (name = "projects"), (name = "audit"), (name = "system"),
-        (name = "requirements", description = "Requirements management: modules, requirements and their review workflow, revisions, trace links, comments, review rounds, search, quality, coverage and the RVTM"))
+        (name = "requirements", description = "Requirements management: modules, requirements and their review workflow, revisions, trace links, comments, review rounds, search, quality, coverage and the RVTM"),
+        (name = "vv", description = "Verification and validation: plans and activities, cases and their `verifies` links, sets and runs, immutable results with evidence files and corrections, defects and their closing rule, snapshots, JUnit imports, the dashboard and reports"))
 )]
 struct ApiDoc;
 
@@ -104,7 +106,36 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(requirements::quality))
         .routes(routes!(requirements::set_quality_rules))
         .routes(routes!(requirements::coverage))
-        .routes(routes!(requirements::rvtm));
+        .routes(routes!(requirements::rvtm))
+        .routes(routes!(vv::list_plans, vv::create_plan))
+        .routes(routes!(vv::get_plan, vv::update_plan))
+        .routes(routes!(vv::move_plan))
+        .routes(routes!(vv::add_activity))
+        .routes(routes!(vv::update_activity))
+        .routes(routes!(vv::plan_report, vv::plan_report_job))
+        .routes(routes!(vv::list_cases, vv::create_case))
+        .routes(routes!(vv::get_case, vv::update_case))
+        .routes(routes!(vv::move_case))
+        .routes(routes!(vv::case_diff))
+        .routes(routes!(vv::record_result))
+        .routes(routes!(vv::record_result_multipart).layer(vv::upload_limit()))
+        .routes(routes!(vv::recent_results))
+        .routes(routes!(vv::get_result))
+        .routes(routes!(vv::evidence))
+        .routes(routes!(vv::list_sets, vv::create_set))
+        .routes(routes!(vv::get_set, vv::update_set))
+        .routes(routes!(vv::run_set))
+        .routes(routes!(vv::set_report, vv::set_report_job))
+        .routes(routes!(vv::list_defects, vv::create_defect))
+        .routes(routes!(vv::get_defect, vv::update_defect))
+        .routes(routes!(vv::move_defect))
+        .routes(routes!(vv::list_snapshots, vv::create_snapshot))
+        .routes(routes!(vv::compare_snapshots))
+        .routes(routes!(vv::get_snapshot))
+        .routes(routes!(vv::junit_upload).layer(vv::upload_limit()))
+        .routes(routes!(vv::get_junit))
+        .routes(routes!(vv::apply_junit))
+        .routes(routes!(vv::dashboard));
     let doc = api.get_openapi().clone();
     api.route(
         "/api/v1/openapi.json",

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use opensesa_app::jobs::{AuditExport, JobKind};
+use opensesa_app::jobs::{AuditExport, JobKind, VvReportExport};
 use opensesa_app::AppError;
 use opensesa_domain::ids::JobId;
 use opensesa_domain::jobs::{Job, JobState};
@@ -70,7 +70,7 @@ pub async fn page(
             .result
             .as_ref()
             .map(|r| serde_json::to_string_pretty(r).unwrap_or_default()),
-        downloadable: job.kind == AuditExport::KIND && job.state == JobState::Succeeded,
+        downloadable: is_export(&job.kind) && job.state == JobState::Succeeded,
         finished: job.state.is_finished(),
         created: when(&job.created_at),
         finished_at: job.finished_at.as_ref().map(when),
@@ -90,7 +90,7 @@ pub async fn download(
         .as_ref()
         .and_then(|r| r.get("file"))
         .and_then(|f| f.as_str())
-        .filter(|_| job.kind == AuditExport::KIND && job.state == JobState::Succeeded)
+        .filter(|_| is_export(&job.kind) && job.state == JobState::Succeeded)
         .ok_or(AppError::NotFound)?;
     // The name comes from our own job result, but check it anyway: no path escapes.
     if file.contains("..") || file.starts_with('/') {
@@ -102,15 +102,37 @@ pub async fn download(
         .map_err(|_| AppError::Conflict("the export file is no longer on this server".into()))?;
     let mut res = Body::from_stream(file_stream(f)).into_response();
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    let name = format!("attachment; filename=\"audit-export-{}.csv\"", short(id));
-    if let Ok(v) = HeaderValue::from_str(&name) {
+    let (content_type, name) = if job.kind == VvReportExport::KIND {
+        let text = |k: &str| {
+            job.result
+                .as_ref()
+                .and_then(|r| r.get(k))
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        // Only the two types the report job writes are served as such.
+        let ct = match text("content_type").as_str() {
+            "text/html; charset=utf-8" => "text/html; charset=utf-8",
+            _ => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        };
+        (ct, text("file_name"))
+    } else {
+        (
+            "text/csv; charset=utf-8",
+            format!("audit-export-{}.csv", short(id)),
+        )
+    };
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&opensesa_app::blob_port::attachment_disposition(&name)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)
+}
+
+/// Job kinds whose result is a file to download.
+fn is_export(kind: &str) -> bool {
+    kind == AuditExport::KIND || kind == VvReportExport::KIND
 }
 
 /// Reads a file in chunks as a body stream.
