@@ -26,6 +26,7 @@ mod deploy;
 mod health;
 mod jobs;
 mod jobs_processes;
+mod junit_fixtures;
 mod mfa;
 mod migrations;
 mod redis_sessions;
