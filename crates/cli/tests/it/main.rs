@@ -37,6 +37,7 @@ mod requirements_exchange;
 mod requirements_pages;
 mod runbook;
 mod security;
+mod vv;
 
 /// The `Location` header of a redirect.
 pub fn location(res: &reqwest::Response) -> String {
