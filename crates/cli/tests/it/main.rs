@@ -38,6 +38,8 @@ mod requirements_pages;
 mod runbook;
 mod security;
 mod vv;
+mod vv_api;
+mod vv_pages;
 
 /// The `Location` header of a redirect.
 pub fn location(res: &reqwest::Response) -> String {

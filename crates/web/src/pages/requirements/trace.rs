@@ -30,6 +30,10 @@ pub struct FigureRow {
     up_of: String,
     down: u32,
     verified: u32,
+    /// Verification results: requirements whose cases all pass, fail, are not all run.
+    passed: usize,
+    failing: usize,
+    not_run: usize,
     with_method: u32,
     suspect: usize,
     approved: usize,
@@ -48,6 +52,9 @@ fn figure_row(prefix: &str, name: &str, f: &CoverageFigures) -> FigureRow {
         },
         down: pct(f.down_covered, f.requirements),
         verified: pct(f.verified_linked, f.requirements),
+        passed: f.verified,
+        failing: f.failing,
+        not_run: f.not_run,
         with_method: pct(f.with_method, f.requirements),
         suspect: f.suspect_links,
         approved: f.approved,
@@ -94,6 +101,7 @@ pub struct RvtmView {
     downstream: String,
     verified_by: String,
     verification: &'static str,
+    vstatus: &'static str,
     suspect: usize,
     uncovered: bool,
 }
@@ -109,6 +117,7 @@ struct RvtmPage {
     uncovered: bool,
     suspect: bool,
     unverified: bool,
+    failing: bool,
     download_query: String,
     download_show: String,
     pages: Vec<PageLink>,
@@ -136,8 +145,12 @@ pub async fn rvtm(
             errors.add("module", format!("no module has the prefix {m:?}"));
         }
     }
-    let (only_uncovered, only_suspect, only_unverified) =
-        (q.flag("uncovered"), q.flag("suspect"), q.flag("unverified"));
+    let (only_uncovered, only_suspect, only_unverified, only_failing) = (
+        q.flag("uncovered"),
+        q.flag("suspect"),
+        q.flag("unverified"),
+        q.flag("failing"),
+    );
     let page = match q.non_empty("page") {
         None => 1,
         Some(s) => s
@@ -157,6 +170,7 @@ pub async fn rvtm(
         .filter(|r| !only_uncovered || uncovered(r))
         .filter(|r| !only_suspect || r.suspect_links > 0)
         .filter(|r| !only_unverified || r.verification == VerificationStatus::NoCase)
+        .filter(|r| !only_failing || r.verification == VerificationStatus::Failing)
         .collect();
     let total = rows.len();
     let mut pairs = Vec::new();
@@ -167,6 +181,7 @@ pub async fn rvtm(
         ("uncovered", only_uncovered),
         ("suspect", only_suspect),
         ("unverified", only_unverified),
+        ("failing", only_failing),
     ] {
         if on {
             pairs.push((k.to_owned(), "1".to_owned()));
@@ -177,6 +192,7 @@ pub async fn rvtm(
         ("uncovered", only_uncovered),
         ("suspect", only_suspect),
         ("unverified", only_unverified),
+        ("failing", only_failing),
     ]
     .into_iter()
     .find(|(_, on)| *on)
@@ -206,6 +222,7 @@ pub async fn rvtm(
             downstream: r.downstream.join(", "),
             verified_by: r.verified_by.join(", "),
             verification: r.verification.label(),
+            vstatus: r.verification.as_str(),
             suspect: r.suspect_links,
             uncovered: uncovered(r),
         })
@@ -231,6 +248,7 @@ pub async fn rvtm(
         uncovered: only_uncovered,
         suspect: only_suspect,
         unverified: only_unverified,
+        failing: only_failing,
         download_query,
         download_show: show.unwrap_or("").to_owned(),
         pages,
