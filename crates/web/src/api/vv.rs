@@ -176,6 +176,22 @@ pub struct ReportJobIn {
     format: String,
 }
 
+impl ReportJobIn {
+    /// The body is optional: none means the defaults.
+    fn read(body: &[u8]) -> Result<Self, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        serde_json::from_slice(body).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("the body is not a valid report request: {e}"),
+            )
+        })
+    }
+}
+
 fn report_format(raw: Option<&str>) -> Result<&str, AppError> {
     match raw.map(str::trim).filter(|f| !f.is_empty()) {
         None => Ok("html"),
@@ -647,15 +663,16 @@ pub async fn plan_report(
 #[utoipa::path(post, path = "/api/v1/projects/{code}/vv/plans/{human_id}/report", tag = "vv",
     summary = "Generate a plan's report in the background (large plans); poll the job",
     params(("code" = String, Path, description = "Project code"), ("human_id" = String, Path, description = "Plan id")),
-    request_body = ReportJobIn,
+    request_body(content = ReportJobIn, description = "Optional"),
     responses((status = 202, body = ReportJobOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn plan_report_job(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     Path((code, human_id)): Path<(String, String)>,
-    ApiJson(b): ApiJson<ReportJobIn>,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<ReportJobOut>), ApiError> {
     let d = st.app.plan(&p, &code, &human_id).await?;
+    let b = ReportJobIn::read(&body)?;
     let format = report_format(Some(&b.format))?;
     report_job(
         &st,
@@ -1772,13 +1789,13 @@ pub async fn set_report(
 #[utoipa::path(post, path = "/api/v1/projects/{code}/vv/sets/{id}/report", tag = "vv",
     summary = "Generate a set's report in the background; poll the job",
     params(("code" = String, Path, description = "Project code"), ("id" = String, Path, description = "Set id")),
-    request_body = ReportJobIn,
+    request_body(content = ReportJobIn, description = "Optional"),
     responses((status = 202, body = ReportJobOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_report_job(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     Path((code, id)): Path<(String, String)>,
-    ApiJson(b): ApiJson<ReportJobIn>,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<ReportJobOut>), ApiError> {
     let ctx = st.app.project_access(&p, &code, Permission::Read).await?;
     let id: CaseSetId = path_id(&id)?;
@@ -1788,6 +1805,7 @@ pub async fn set_report_job(
         .await
         .map_err(store_err)?
         .ok_or(AppError::NotFound)?;
+    let b = ReportJobIn::read(&body)?;
     let format = report_format(Some(&b.format))?;
     report_job(
         &st,
