@@ -85,6 +85,8 @@ pub trait BlobStore: Send + Sync {
     /// Reads and verifies the SHA-256 against the key: a damaged file is `Corrupt`, never served.
     async fn get(&self, sha256: &str) -> Result<Vec<u8>, BlobError>;
     async fn exists(&self, sha256: &str) -> Result<bool, BlobError>;
+    /// Removes what interrupted uploads left behind, older than `age`; returns how many.
+    async fn remove_stale_uploads(&self, age: std::time::Duration) -> Result<usize, BlobError>;
 }
 
 /// Types a browser shows or saves without running script in this site's origin: only these

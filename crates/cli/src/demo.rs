@@ -189,6 +189,28 @@ pub async fn generate(
     Ok(report)
 }
 
+/// Verification data on a generated project, as the demo admin (see `generate_vv`).
+pub async fn generate_vv(
+    app: &App,
+    project: &str,
+    cases: usize,
+    results: usize,
+    seed: u64,
+    progress: impl FnMut(&str),
+) -> Result<crate::generate_vv::VvReport, AppError> {
+    let email = Email::parse("admin@opensesa.local").map_err(|r| AppError::field("email", r))?;
+    let admin = app
+        .store
+        .find_user_by_email(&email)
+        .await?
+        .ok_or_else(|| AppError::field("email", "the demo admin does not exist"))?;
+    let admin = Principal {
+        user: admin,
+        session: None,
+    };
+    crate::generate_vv::generate(app, &admin, project, cases, results, seed, progress).await
+}
+
 /// The SAT requirement modules: (prefix, name, description, parent prefix, Criticality?).
 const MODULES: &[(&str, &str, &str, &str, bool)] = &[
     (

@@ -99,21 +99,21 @@ impl std::fmt::Display for Report {
 }
 
 /// SplitMix64: tiny, fast, and the same sequence on every platform and version.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self(seed)
     }
 
     /// An independent stream for item `i` (so a batch needs no state from the one before).
-    fn for_item(seed: u64, i: usize) -> Self {
+    pub(crate) fn for_item(seed: u64, i: usize) -> Self {
         let mut r = Self(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407));
         r.next();
         r
     }
 
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -122,15 +122,15 @@ impl Rng {
     }
 
     /// 0..n (n > 0).
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 
-    fn chance(&mut self, p: f64) -> bool {
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
         ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
     }
 
-    fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
+    pub(crate) fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
         list.get(self.below(list.len()))
             .copied()
             .unwrap_or_default()

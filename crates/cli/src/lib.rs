@@ -8,5 +8,6 @@ pub mod config;
 pub mod demo;
 mod demo_vv;
 pub mod generate;
+pub mod generate_vv;
 pub mod runtime;
 pub mod verify;

@@ -115,6 +115,12 @@ enum Command {
         /// Seed of the generated text and links (with --size): the same seed, the same project.
         #[arg(long, default_value_t = 2026, requires = "size")]
         seed: u64,
+        /// Verification cases to generate on the generated project (with --size).
+        #[arg(long, default_value_t = 0, requires = "size")]
+        cases: usize,
+        /// Verification results to generate, spread over the cases (with --cases).
+        #[arg(long, default_value_t = 0, requires = "size")]
+        results: usize,
     },
     /// Configuration and environment checks; exit 1 on any error.
     Check {
@@ -439,6 +445,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             project,
             links_per_req,
             seed,
+            cases,
+            results,
         } => {
             let db = runtime::open_db(&settings).await?;
             runtime::ensure_schema(&settings, &db).await?;
@@ -458,6 +466,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .await
                     .map_err(|e| anyhow::anyhow!("generated project: {e}"))?;
                 println!("{report}");
+                if cases > 0 {
+                    let vv =
+                        demo::generate_vv(&app, &report.project, cases, results, seed, |line| {
+                            println!("{line}")
+                        })
+                        .await
+                        .map_err(|e| anyhow::anyhow!("generated V&V data: {e}"))?;
+                    println!("{vv}");
+                }
             }
             let addr = bind.clone().unwrap_or_else(|| settings.listen.clone());
             println!(

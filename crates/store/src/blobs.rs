@@ -102,6 +102,10 @@ impl BlobStore for FsBlobStore {
         self.limit
     }
 
+    async fn remove_stale_uploads(&self, age: Duration) -> Result<usize, BlobError> {
+        self.remove_temp_files_older_than(age).await
+    }
+
     async fn put(&self, bytes: &[u8]) -> Result<StoredBlob, BlobError> {
         let size = bytes.len() as u64;
         if size == 0 {

@@ -89,7 +89,17 @@ impl Handler for PruneJobsHandler {
             .prune_imports(now - chrono::Duration::days(1))
             .await
             .map_err(JobFailure::retry)?;
-        Ok(json!({ "jobs_deleted": n, "imports_deleted": imports }))
+        // Interrupted evidence uploads leave temporary files; an hour is longer than any upload.
+        let stale_uploads = match &ctx.app.blobs {
+            Some(b) => b
+                .remove_stale_uploads(std::time::Duration::from_secs(3600))
+                .await
+                .map_err(|e| JobFailure::retry(e.to_string()))?,
+            None => 0,
+        };
+        Ok(
+            json!({ "jobs_deleted": n, "imports_deleted": imports, "stale_uploads_removed": stale_uploads }),
+        )
     }
 }
 

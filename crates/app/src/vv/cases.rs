@@ -346,6 +346,36 @@ impl App {
             .map_err(store_err)
     }
 
+    /// Writes prepared new cases and their links in one transaction (audit events and first
+    /// revisions included), for bulk loaders such as `opensesa demo --size N`; returns the
+    /// human ids given. Needs write access to the project.
+    pub async fn import_cases(
+        &self,
+        principal: &Principal,
+        code: &str,
+        cases: Vec<Case>,
+        links: Vec<TraceLink>,
+    ) -> AppResult<Vec<String>> {
+        let ctx = self
+            .project_access(principal, code, Permission::Write)
+            .await?;
+        if cases.iter().any(|c| c.project_id != ctx.project.id)
+            || links.iter().any(|l| l.project_id != ctx.project.id)
+        {
+            return Err(AppError::forbidden(
+                "every case and link must belong to the project",
+            ));
+        }
+        self.write_cases(
+            principal,
+            &ctx,
+            cases.into_iter().map(|c| (c, None)).collect(),
+            links,
+            Vec::new(),
+        )
+        .await
+    }
+
     /// Edits a case; `verifies` (when given) replaces the set of verified requirements.
     #[allow(clippy::too_many_arguments)]
     pub async fn update_case(

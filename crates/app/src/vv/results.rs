@@ -360,6 +360,30 @@ impl App {
         Ok(results)
     }
 
+    /// Records prepared results in one transaction (with their audit events), for bulk
+    /// loaders such as `opensesa demo --size N`. Needs write access to the project.
+    pub async fn import_results(
+        &self,
+        principal: &Principal,
+        code: &str,
+        results: Vec<TestResult>,
+    ) -> AppResult<usize> {
+        let ctx = self
+            .project_access(principal, code, Permission::Write)
+            .await?;
+        if results.iter().any(|r| r.project_id != ctx.project.id) {
+            return Err(AppError::forbidden(
+                "every result must belong to the project",
+            ));
+        }
+        let journal = self.result_journal(principal, &ctx, &results);
+        self.store
+            .record_results(&results, &journal)
+            .await
+            .map_err(store_err)?;
+        Ok(results.len())
+    }
+
     pub async fn result(
         &self,
         principal: &Principal,

@@ -1199,7 +1199,9 @@ async fn trace_and_quality_pages(b: Backend) {
     assert!(cov.contains("/p/ALPHA/trace/rvtm.csv") && cov.contains("/p/ALPHA/trace/rvtm.xlsx"));
 
     let rvtm = lena.text("/p/ALPHA/trace/rvtm").await;
-    assert!(rvtm.contains("3 requirements.") && rvtm.contains("Verification follows the latest result"));
+    assert!(
+        rvtm.contains("3 requirements.") && rvtm.contains("Verification follows the latest result")
+    );
     let rvtm = lena.text("/p/ALPHA/trace/rvtm?module=SW&uncovered=1").await;
     assert!(rvtm.contains("SW-002") && rvtm.contains("2 requirements."));
     assert!(rvtm.contains("rvtm.csv?show=uncovered"));

@@ -1547,6 +1547,34 @@ async fn vv_api_refusals(b: Backend) {
         assert_eq!(status, 422, "{e}");
         assert!(e["error"]["details"][field].is_array(), "{field}: {e}");
     }
+    // Evidence over the store's limit, or empty, is refused naming the file; nothing is kept.
+    let big = vec![b'x'; usize::try_from(opensesa_testkit::EVIDENCE_LIMIT).unwrap() + 1];
+    for (name, bytes, why) in [
+        ("huge.bin", &big[..], "OPENSESA_EVIDENCE_MAX_BYTES"),
+        ("empty.txt", &b""[..], "empty"),
+    ] {
+        let (status, e) = c
+            .multipart(
+                "/vv/cases/VC-001/results/multipart",
+                &c.editor,
+                &[
+                    ("result", None, result_json.as_bytes()),
+                    ("evidence", Some(name), bytes),
+                ],
+            )
+            .await;
+        assert_eq!(status, 422, "{e}");
+        let reason = e["error"]["details"]["evidence"][0].as_str().unwrap();
+        assert!(reason.contains(name) && reason.contains(why), "{reason}");
+    }
+    assert_eq!(
+        c.get("/vv/cases/VC-001", &c.viewer).await["results"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "no result was recorded"
+    );
     let (status, e) = c
         .multipart("/vv/junit", &c.editor, &[("configuration", None, b"x")])
         .await;

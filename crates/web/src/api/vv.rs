@@ -1390,7 +1390,7 @@ pub struct ResultUpload {
     /// The result as JSON (the body of `POST …/results`).
     result: ResultIn,
     /// Evidence files (repeat the part, at most 20); each is stored by its SHA-256.
-    #[schema(value_type = Vec<String>, format = Binary)]
+    #[schema(value_type = Vec<String>, format = Binary, required = false)]
     evidence: Vec<Vec<u8>>,
 }
 
