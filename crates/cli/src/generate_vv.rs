@@ -199,7 +199,7 @@ pub async fn generate(
             93..=96 => Verdict::Blocked,
             _ => Verdict::Inconclusive,
         };
-        let at = now - chrono::Duration::minutes(r.below(30 * 24 * 60) as i64 + 1);
+        let at = now - chrono::Duration::minutes(r.below(29 * 24 * 60) as i64 + 1);
         buf.push(TestResult {
             id: ResultId::new(),
             project_id: ctx.project.id,

@@ -1108,7 +1108,113 @@ async fn rvtm_verification_status_follows_latest_results(b: Backend) {
     assert_eq!(d.links[0].source_human_id, a);
 }
 
+async fn demo_and_generator_make_consistent_vv_data(b: Backend) {
+    let t = TestApp::start(b).await;
+    opensesa::demo::seed(&t.app, opensesa::demo::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let lead = Principal {
+        user: t
+            .app
+            .store
+            .find_user_by_email(
+                &opensesa_domain::accounts::Email::parse("lead@opensesa.local").unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap(),
+        session: None,
+    };
+    let d = t.app.vv_dashboard(&lead, "SAT").await.unwrap();
+    assert_eq!(d.plans.len(), 1);
+    assert_eq!(d.plans[0].plan.status, PlanStatus::Active);
+    assert_eq!(d.facts.cases, 7);
+    let count = |v: &str| d.verdicts.iter().find(|(x, _)| x.as_str() == v).unwrap().1;
+    assert_eq!(
+        (
+            count("pass"),
+            count("fail"),
+            count("blocked"),
+            count("not_run")
+        ),
+        (4, 1, 1, 1)
+    );
+    assert_eq!(d.open_defects.iter().map(|(_, n)| n).sum::<i64>(), 1);
+    // Every case verifies a requirement that exists, and the coverage shows each status.
+    let cov = t.app.coverage(&lead, "SAT").await.unwrap();
+    let vs: Vec<VerificationStatus> = cov.rows.iter().map(|r| r.verification).collect();
+    for s in [
+        VerificationStatus::Verified,
+        VerificationStatus::Failing,
+        VerificationStatus::NotRun,
+    ] {
+        assert!(vs.contains(&s), "{s:?} in the demo");
+    }
+    let (_, page) = t
+        .app
+        .list_cases(&lead, "SAT", CaseQuery::default())
+        .await
+        .unwrap();
+    for r in &page.rows {
+        let detail = t
+            .app
+            .case_detail(&lead, "SAT", &r.case.human_id)
+            .await
+            .unwrap();
+        assert!(
+            !detail.links.is_empty(),
+            "{} verifies something",
+            r.case.human_id
+        );
+    }
+    assert_eq!(t.app.list_snapshots(&lead, "SAT").await.unwrap().1.len(), 1);
+    // Seeding again changes nothing.
+    opensesa::demo::seed(&t.app, opensesa::demo::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(
+        t.app.vv_dashboard(&lead, "SAT").await.unwrap().facts.cases,
+        7
+    );
+
+    // The generator: cases with links and results on a generated project.
+    let opts = opensesa::generate::Options {
+        project: "GEN".into(),
+        requirements: 500,
+        ..Default::default()
+    };
+    opensesa::demo::generate(&t.app, &opts, |_| {})
+        .await
+        .unwrap();
+    let r = opensesa::demo::generate_vv(&t.app, "GEN", 300, 3_000, 7, |_| {})
+        .await
+        .unwrap();
+    assert_eq!((r.cases, r.results), (300, 3_000));
+    let d = t.app.vv_dashboard(&lead, "GEN").await.unwrap();
+    assert_eq!(d.facts.cases, 300);
+    assert_eq!(
+        d.verdicts.iter().map(|(_, n)| n).sum::<i64>(),
+        300,
+        "every case counted once"
+    );
+    assert_eq!(d.facts.daily.iter().map(|(_, _, n)| n).sum::<i64>(), 3_000);
+    let (_, plan_cases) = t
+        .app
+        .list_cases(
+            &lead,
+            "GEN",
+            CaseQuery {
+                plan_id: Some(t.app.plan(&lead, "GEN", "VP-001").await.unwrap().plan.id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(plan_cases.total, 300);
+}
+
 both!(
+    demo_and_generator_make_consistent_vv_data,
     plan_case_and_defect_machines,
     results_are_immutable_and_superseded_with_reason,
     evidence_limits_and_checksums,

@@ -170,13 +170,12 @@ async fn plan_page(
             },
         )
         .await?;
-    let modules = st.app.list_modules(p, code).await?.1;
+    // The scope's labels start with the module prefix.
     let scope_text = d
-        .plan
-        .scope_modules
+        .scope
         .iter()
-        .filter_map(|id| modules.iter().find(|m| m.module.id == *id))
-        .map(|m| m.module.prefix.clone())
+        .filter_map(|(_, label)| label.split_whitespace().next())
+        .filter(|p| !p.starts_with('('))
         .collect::<Vec<_>>()
         .join(", ");
     let t = PlanPage {
