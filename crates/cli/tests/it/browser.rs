@@ -308,3 +308,100 @@ async fn write_edit_and_compare_a_requirement_in_chromium() {
     let _ = std::fs::remove_dir_all(profile);
     result.unwrap();
 }
+
+/// An editor records a failed result with an evidence file through the case page's form (a
+/// real file input), raises a defect from it, and reads both on the V&V dashboard.
+#[tokio::test]
+async fn record_a_result_with_evidence_in_chromium() {
+    let c0 = crate::vv::setup(Backend::Sqlite).await;
+    let t = &c0.t;
+    t.app
+        .create_case(
+            &c0.editor,
+            "ALPHA",
+            &crate::vv::case_input("Boot time"),
+            "SYS-001",
+            "",
+        )
+        .await
+        .unwrap();
+    let evidence = std::env::temp_dir().join(format!(
+        "opensesa-evidence-{}.log",
+        uuid::Uuid::now_v7().simple()
+    ));
+    std::fs::write(&evidence, "boot took 31 s\n").unwrap();
+    let (_driver, c, profile) = chromium().await;
+    let result = async {
+        use fantoccini::Locator;
+        c.goto(&format!("{}/login", t.base)).await?;
+        c.find(Locator::Css("input[name=email]"))
+            .await?
+            .send_keys("emil@example.org")
+            .await?;
+        c.find(Locator::Css("input[name=password]"))
+            .await?
+            .send_keys(PASSWORD)
+            .await?;
+        c.find(Locator::Css("form[action='/login'] button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        c.wait().for_element(Locator::Css("h1")).await?;
+        c.goto(&format!("{}/p/ALPHA/vv/cases/VC-001", t.base))
+            .await?;
+        c.wait()
+            .for_element(Locator::Css("details#record summary"))
+            .await?
+            .click()
+            .await?;
+        let form = c.find(Locator::Css("details#record form")).await?;
+        form.find(Locator::Css("select[name=verdict] option[value=fail]"))
+            .await?
+            .click()
+            .await?;
+        form.find(Locator::Css("input[name=configuration]"))
+            .await?
+            .send_keys("build 7")
+            .await?;
+        form.find(Locator::Css("input[type=file]"))
+            .await?
+            .send_keys(&evidence.display().to_string())
+            .await?;
+        form.find(Locator::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        c.wait().for_element(Locator::Css(".flash.ok")).await?;
+        let page = c.find(Locator::Css("main")).await?.text().await?;
+        assert!(
+            page.contains("Fail") && page.contains(".log") && page.contains("build 7"),
+            "{page}"
+        );
+        screenshot("vv-result.png", &c.screenshot().await?);
+        let form = c
+            .find(Locator::Css("form[action='/p/ALPHA/vv/defects']"))
+            .await?;
+        form.find(Locator::Css("input[name=title]"))
+            .await?
+            .send_keys("Boot too slow")
+            .await?;
+        form.find(Locator::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        c.wait().for_element(Locator::Css(".flash.ok")).await?;
+        c.goto(&format!("{}/p/ALPHA/vv", t.base)).await?;
+        let dash = c.find(Locator::Css("main")).await?.text().await?;
+        assert!(
+            dash.contains("Open defects: 1") && dash.contains("VC-001"),
+            "{dash}"
+        );
+        screenshot("vv-dashboard.png", &c.screenshot().await?);
+        Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = c.close().await;
+    let _ = std::fs::remove_dir_all(profile);
+    let _ = std::fs::remove_file(&evidence);
+    result.unwrap();
+}
