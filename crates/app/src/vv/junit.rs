@@ -165,6 +165,10 @@ impl<'a> Mapper<'a> {
     }
 }
 
+/// The tests mapped to one case so far: the case, their verdicts and names, and the first
+/// message of a test that did not pass.
+type Mapped<'a> = (&'a CaseFact, Vec<Verdict>, Vec<String>, String);
+
 /// What `plan` decides: the report, and per mapped case the (case id, verdict, notes).
 struct JunitPlan {
     report: JunitReport,
@@ -182,8 +186,7 @@ fn plan(
     let parsed =
         junit::read(bytes).map_err(|e| AppError::field("file", format!("{file_name}: {e}")))?;
     let mapper = Mapper::new(cases);
-    let mut per_case: BTreeMap<String, (&CaseFact, Vec<Verdict>, Vec<String>, String)> =
-        BTreeMap::new();
+    let mut per_case: BTreeMap<String, Mapped<'_>> = BTreeMap::new();
     let mut unknown = Vec::new();
     for t in &parsed.cases {
         match mapper.find(t) {

@@ -404,9 +404,7 @@ async fn vv_pages_through_forms(b: Backend) {
     assert!(cmp.contains(&other), "the brake case is only in the set");
 
     // JUnit import: upload, dry-run report, apply.
-    let xml = format!(
-        r#"<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="2"><testcase classname="t" name="test_vc_001_boot"/><testcase classname="t" name="test_unknown"><failure message="boom"/></testcase></testsuite></testsuites>"#
-    );
+    let xml = r#"<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="2"><testcase classname="t" name="test_vc_001_boot"/><testcase classname="t" name="test_unknown"><failure message="boom"/></testcase></testsuite></testsuites>"#;
     let res = emil
         .upload(
             "/p/ALPHA/vv/junit",

@@ -56,13 +56,13 @@ pub fn router() -> Router<AppState> {
         .route("/p/{code}/vv/cases/{hid}/diff", get(cases::diff))
         .route(
             "/p/{code}/vv/cases/{hid}/results",
-            post(results::record).layer(upload_limit.clone()),
+            post(results::record).layer(upload_limit),
         )
         .route("/p/{code}/vv/results", get(results::list))
         .route("/p/{code}/vv/results/{id}", get(results::page))
         .route(
             "/p/{code}/vv/results/{id}/supersede",
-            post(results::supersede).layer(upload_limit.clone()),
+            post(results::supersede).layer(upload_limit),
         )
         .route(
             "/p/{code}/vv/results/{id}/evidence/{sha256}",
