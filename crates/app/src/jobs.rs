@@ -284,6 +284,12 @@ impl App {
             project_code: ctx.project.code.clone(),
             ..payload
         };
+        // The plan or set must exist now, not only when the job runs.
+        let scope = match payload.set {
+            Some(set) => crate::vv::snapshots::SnapshotScope::Set(set),
+            None => crate::vv::snapshots::SnapshotScope::Plan(payload.plan.clone()),
+        };
+        self.scope_cases(&ctx, &scope).await?;
         let job = self.new_job::<VvReportExport>(
             &payload,
             Some(principal.user.id),

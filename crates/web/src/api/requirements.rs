@@ -41,7 +41,7 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
 
 /// The most rows one page of a list returns.
-const MAX_LIMIT: i64 = 500;
+pub(super) const MAX_LIMIT: i64 = 500;
 
 /// Query parameters whose parse errors answer in the API's error shape (422).
 pub struct ApiQuery<T>(pub T);
@@ -61,7 +61,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 }
 
 /// `limit` (1 to 500, `default` when absent) and `offset` (0 or more); errors by field.
-fn check_paging(
+pub(super) fn check_paging(
     limit: Option<i64>,
     offset: Option<i64>,
     default: i64,
@@ -89,12 +89,12 @@ fn paging(limit: Option<i64>, offset: Option<i64>, default: i64) -> Result<(i64,
 }
 
 /// A query value with its spaces trimmed; `None` when absent or blank.
-fn text(v: &Option<String>) -> Option<&str> {
+pub(super) fn text(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// An id in a path: malformed is "no such thing" (404), like an id of another project.
-fn path_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
+pub(super) fn path_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
     raw.trim().parse().map_err(|_| AppError::NotFound)
 }
 

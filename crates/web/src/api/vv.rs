@@ -9,6 +9,7 @@
 //! OpenAPI derives. Ids are strings, times RFC 3339. A call about one artefact answers with its
 //! detail, so a client sees the effect of a change without a second request.
 
+use super::requirements::{check_paging, path_id, text};
 use super::requirements::{ApiQuery, FieldDiffOut, LinkOut};
 use super::ApiJson;
 use crate::auth::ApiUser;
@@ -48,9 +49,6 @@ use utoipa::{IntoParams, ToSchema};
 type ApiResult<T> = Result<Json<T>, ApiError>;
 type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
 
-/// The most rows one page of a list returns.
-const MAX_LIMIT: i64 = 500;
-
 /// Uploads (evidence, JUnit reports) are read up to this many bytes per request, as on the
 /// pages; the evidence store applies its own configured limit per file and names it.
 const MAX_UPLOAD_BYTES: usize = 80 * 1024 * 1024;
@@ -58,34 +56,6 @@ const MAX_UPLOAD_BYTES: usize = 80 * 1024 * 1024;
 /// The body limit of the upload routes (the default limit is far smaller).
 pub(super) fn upload_limit() -> DefaultBodyLimit {
     DefaultBodyLimit::max(MAX_UPLOAD_BYTES)
-}
-
-/// `limit` (1 to 500, `default` when absent) and `offset` (0 or more); errors by field.
-fn check_paging(
-    limit: Option<i64>,
-    offset: Option<i64>,
-    default: i64,
-    errors: &mut FieldErrors,
-) -> (i64, i64) {
-    let limit = limit.unwrap_or(default);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        errors.add("limit", format!("must be between 1 and {MAX_LIMIT}"));
-    }
-    let offset = offset.unwrap_or(0);
-    if offset < 0 {
-        errors.add("offset", "must not be negative");
-    }
-    (limit, offset)
-}
-
-/// A query value with its spaces trimmed; `None` when absent or blank.
-fn text(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-/// An id in a path: malformed is "no such thing" (404), like an id of another project.
-fn path_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
-    raw.trim().parse().map_err(|_| AppError::NotFound)
 }
 
 /// An id in a body: malformed is a refusal naming the field.
@@ -693,7 +663,7 @@ pub async fn plan_report_job(
 
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StepOut {
+pub struct CaseStep {
     /// What to do.
     action: String,
     /// What should happen.
@@ -710,7 +680,7 @@ pub struct CaseOut {
     /// test, analysis, inspection or demonstration
     method: String,
     preconditions: String,
-    steps: Vec<StepOut>,
+    steps: Vec<CaseStep>,
     expected: String,
     /// The name an automated test reports, used to map JUnit results to this case.
     automation_key: String,
@@ -733,7 +703,7 @@ fn case_out(c: &Case) -> CaseOut {
         steps: c
             .steps
             .iter()
-            .map(|s| StepOut {
+            .map(|s| CaseStep {
                 action: s.action.clone(),
                 expected: s.expected.clone(),
             })
@@ -899,7 +869,7 @@ pub struct CaseIn {
     method: Option<String>,
     preconditions: Option<String>,
     /// Replaces the steps (at most 500).
-    steps: Option<Vec<StepOut>>,
+    steps: Option<Vec<CaseStep>>,
     expected: Option<String>,
     /// The JUnit test name (`classname::name`, or a trailing part of it) that reports on
     /// this case.
@@ -1006,12 +976,14 @@ async fn case_detail_out(
     let activity = match (&d.activity, d.case.activity_id) {
         (Some((plan, title)), Some(id)) => {
             let pd = st.app.plan(p, code, plan).await?;
-            let at = pd.activities.iter().position(|a| a.id == id).unwrap_or(0);
-            Some(CaseActivityOut {
-                plan: plan.clone(),
-                reference: format!("{plan}/{}", at + 1),
-                title: title.clone(),
-            })
+            pd.activities
+                .iter()
+                .position(|a| a.id == id)
+                .map(|at| CaseActivityOut {
+                    plan: plan.clone(),
+                    reference: format!("{plan}/{}", at + 1),
+                    title: title.clone(),
+                })
         }
         _ => None,
     };
