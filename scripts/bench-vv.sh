@@ -45,7 +45,7 @@ run() {
   local name=$1 url=$2 port=$3
   export OPENSESA_LOG_FORMAT=json DATABASE_URL=$url OPENSESA_SECRET_KEY=$key OPENSESA_DATA_DIR=$work/$name OPENSESA_LISTEN=127.0.0.1:$port
   mkdir -p "$work/$name"
-  "$bin" migrate >/dev/null
+  "$bin" migrate >/dev/null 2>&1
   local gen
   gen=$( { /usr/bin/time -f 'GEN %e s %M KiB' "$bin" demo --no-serve --size "$n" --cases "$cases" --results "$results" >"$work/$name.gen" ; } 2>&1 | grep GEN)
   echo "### $name"
