@@ -775,7 +775,13 @@ impl App {
             up: bool,
         }
         let removed: HashSet<LinkId> = batch.remove_links.iter().copied().collect();
-        let stored = self.store.link_facts(ctx.project.id).await?;
+        // Created requirements have new ids, which no stored link can name: the stored
+        // links matter only when the import updates requirements.
+        let stored = if writes.iter().any(|w| !w.create) {
+            self.store.link_facts(ctx.project.id).await?
+        } else {
+            Vec::new()
+        };
         let ends = stored
             .iter()
             .filter(|l| !removed.contains(&l.id))
@@ -803,30 +809,34 @@ impl App {
         let mut by_key: HashMap<String, Vec<(uuid::Uuid, String)>> = HashMap::new();
         let mut keys: Vec<String> = Vec::with_capacity(writes.len());
         if duplicates {
+            keys = writes
+                .iter()
+                .map(|w| {
+                    if w.req.kind.is_requirement() {
+                        super::statement_key(&w.req.statement)
+                    } else {
+                        String::new()
+                    }
+                })
+                .collect();
+            // Only the keys the written requirements have can name a duplicate of one.
+            for key in keys.iter().filter(|k| !k.is_empty()) {
+                by_key.entry(key.clone()).or_default();
+            }
             for f in self.store.requirement_facts(ctx.project.id).await? {
                 let counts = opensesa_domain::requirements::ReqKind::parse(&f.kind)
                     .is_ok_and(|k| k.is_requirement());
                 if written.contains(&f.id.0) || !counts {
                     continue;
                 }
-                let key = super::statement_key(&f.statement);
-                if !key.is_empty() {
-                    by_key.entry(key).or_default().push((f.id.0, f.human_id));
+                if let Some(same) = by_key.get_mut(&super::statement_key(&f.statement)) {
+                    same.push((f.id.0, f.human_id));
                 }
             }
-            for w in writes {
-                let key = if w.req.kind.is_requirement() {
-                    super::statement_key(&w.req.statement)
-                } else {
-                    String::new()
-                };
-                if !key.is_empty() {
-                    by_key
-                        .entry(key.clone())
-                        .or_default()
-                        .push((w.req.id.0, w.req.human_id.clone()));
+            for (w, key) in writes.iter().zip(&keys) {
+                if let Some(same) = by_key.get_mut(key) {
+                    same.push((w.req.id.0, w.req.human_id.clone()));
                 }
-                keys.push(key);
             }
         }
         let mut out = Vec::with_capacity(writes.len());

@@ -403,6 +403,8 @@ impl App {
                     .map(|u| (id.clone(), u))
             })
             .collect();
+        // Every human id of the project, when its facts were read anyway.
+        let mut project_human_ids: Option<HashSet<String>> = None;
         if by_uuid.len() <= 200 {
             for (id, uuid) in by_uuid {
                 if let Some(r) = self
@@ -416,15 +418,19 @@ impl App {
         } else {
             // Many: the project's compact facts say which of them exist (without reading
             // every requirement in full), then only those are read, by human id.
-            let wanted: HashMap<Uuid, String> = by_uuid.into_iter().map(|(id, u)| (u, id)).collect();
+            let wanted: HashMap<Uuid, String> =
+                by_uuid.into_iter().map(|(id, u)| (u, id)).collect();
             let mut found: HashMap<RequirementId, String> = HashMap::new();
             let mut human_ids: Vec<String> = Vec::new();
+            let mut known = HashSet::new();
             for f in self.store.requirement_facts_light(project).await? {
                 if let Some(ident) = wanted.get(&f.id.0) {
                     found.insert(f.id, ident.clone());
-                    human_ids.push(f.human_id);
+                    human_ids.push(f.human_id.clone());
                 }
+                known.insert(f.human_id);
             }
+            project_human_ids = Some(known);
             for r in self
                 .store
                 .find_requirements_by_human_ids(project, &human_ids)
@@ -664,13 +670,19 @@ impl App {
                 candidates.push(id);
             }
         }
-        let held: HashSet<String> = self
-            .store
-            .find_requirements_by_human_ids(project, &candidates)
-            .await?
-            .into_iter()
-            .map(|r| r.human_id)
-            .collect();
+        let held: HashSet<String> = match project_human_ids {
+            Some(known) => candidates
+                .into_iter()
+                .filter(|id| known.contains(id))
+                .collect(),
+            None => self
+                .store
+                .find_requirements_by_human_ids(project, &candidates)
+                .await?
+                .into_iter()
+                .map(|r| r.human_id)
+                .collect(),
+        };
         let mut given: HashSet<String> = HashSet::new();
         let mut human_ids: Vec<String> = vec![String::new(); facts.len()];
         for &i in &order {
