@@ -847,12 +847,24 @@ impl RequirementStore for Db {
         if postgres && rows >= 5_000 {
             // A bulk load leaves the planner's statistics describing the tables before it;
             // refresh them now rather than whenever autovacuum gets round to it, so the next
-            // page does not pick a plan made for an empty table.
+            // page does not pick a plan made for an empty table. Only when the batch is a
+            // fair part (a fifth or more) of what the statistics know: sampling two large
+            // tables takes seconds, and statistics of a table that grew by a tenth still
+            // describe it (autovacuum refreshes them at that point anyway).
             if let Db::Postgres(p) = self {
-                sqlx::query("ANALYZE requirements, trace_links")
-                    .execute(p)
-                    .await
-                    .map_err(db_err)?;
+                let (known,): (f64,) = sqlx::query_as(
+                    "SELECT COALESCE(SUM(GREATEST(reltuples, 0)), 0)::float8 FROM pg_class \
+                     WHERE oid IN ('requirements'::regclass, 'trace_links'::regclass)",
+                )
+                .fetch_one(p)
+                .await
+                .map_err(db_err)?;
+                if f64::from(u32::try_from(rows).unwrap_or(u32::MAX)) * 5.0 >= known {
+                    sqlx::query("ANALYZE requirements, trace_links")
+                        .execute(p)
+                        .await
+                        .map_err(db_err)?;
+                }
             }
         }
         Ok(outcome)
