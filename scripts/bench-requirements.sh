@@ -8,12 +8,22 @@
 #   - a 10,000-row CSV import and a 10,000-object ReqIF import: upload + dry run, then apply;
 # with the server's peak memory (VmHWM) after each step and the generator's time and memory.
 #   scripts/bench-requirements.sh [N] [seconds-per-wrk-run]   (needs wrk, curl, python3, PostgreSQL)
+# BENCH_ONLY=imports skips the page, coverage and propagation steps (the project of N
+# requirements is still generated: imports plan against it); BENCH_RUNS=k repeats each
+# backend's run k times, each on a fresh database, for medians; BENCH_BIN=path runs that
+# binary instead of building one (to compare two builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100000}
 secs=${2:-10}
-cargo build --release --locked -q
-bin=$PWD/target/release/opensesa
+only=${BENCH_ONLY:-all}
+runs=${BENCH_RUNS:-1}
+if [ -n "${BENCH_BIN:-}" ]; then
+  bin=$(realpath "$BENCH_BIN")
+else
+  cargo build --release --locked -q
+  bin=${CARGO_TARGET_DIR:-$PWD/target}/release/opensesa
+fi
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 key="bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLM"
@@ -59,6 +69,7 @@ run() {
   local csrf
   csrf=$(curl -fs -H "Cookie: osa_session=$cookie" "$base/p/BENCH/requirements" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"//')
   echo "- server after start: peak RSS $(hwm $pid)"
+  if [ "$only" != imports ]; then
   echo
   echo "| request | connections | requests/s | p50 | p99 |"
   echo "|---|---|---|---|---|"
@@ -83,14 +94,17 @@ run() {
     done
     echo "- GET $path (whole-project coverage computation), 5 runs: $(printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "median %.0f ms, max %.0f ms", a[3] * 1000, a[5] * 1000 }')"
   done
+  fi
   local api="$base/api/v1/projects/BENCH"
   local t
+  if [ "$only" != imports ]; then
   t=$(curl -fs -o /dev/null -w '%{time_total}' -X PATCH -H "Cookie: osa_session=$cookie" -H "X-CSRF-Token: $csrf" \
       -H "Origin: $base" -H 'Content-Type: application/json' \
       -d '{"statement":"The system shall hold attitude within 0.05 deg (tightened for the benchmark)."}' "$api/requirements/$hub")
   local suspect
   suspect=$(curl -fs -H "Cookie: osa_session=$cookie" "$api/links?suspect=true&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
   echo "- suspect propagation: PATCH $hub (1,000 descendants) $(ms "$t"); suspect links afterwards: $suspect; peak RSS $(hwm $pid)"
+  fi
   # CSV import into a fresh module: upload (parse + dry run), then apply.
   curl -fs -o /dev/null -X POST -H "Cookie: osa_session=$cookie" -H "X-CSRF-Token: $csrf" -H "Origin: $base" \
        -H 'Content-Type: application/json' -d '{"prefix":"IMP","name":"Imported"}' "$api/modules"
@@ -129,7 +143,12 @@ run() {
   kill -TERM "$pid"; wait "$pid" || true
 )
 
-run sqlite "sqlite://$work/sqlite/opensesa.sqlite3" 18191
-psql "$pg_admin" -qc 'DROP DATABASE IF EXISTS opensesa_bench_req' -c 'CREATE DATABASE opensesa_bench_req' >/dev/null
-run postgresql "${pg_admin%/*}/opensesa_bench_req" 18192
+for r in $(seq "$runs"); do
+  rm -rf "$work/sqlite"
+  run sqlite "sqlite://$work/sqlite/opensesa.sqlite3" 18191
+done
+for r in $(seq "$runs"); do
+  psql "$pg_admin" -qc 'DROP DATABASE IF EXISTS opensesa_bench_req' -c 'CREATE DATABASE opensesa_bench_req' >/dev/null
+  run postgresql "${pg_admin%/*}/opensesa_bench_req" 18192
+done
 psql "$pg_admin" -qc 'DROP DATABASE IF EXISTS opensesa_bench_req' >/dev/null

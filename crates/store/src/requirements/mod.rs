@@ -2,6 +2,7 @@
 //! transaction per save, bulk edit or import), trace links with suspect propagation,
 //! comments, review rounds, quality settings, pending imports and full-text search.
 
+mod hierarchy;
 mod rows;
 mod sql;
 
@@ -16,7 +17,7 @@ use opensesa_domain::requirements::quality::Finding;
 use opensesa_domain::requirements::{LinkKind, Module, Requirement, TraceLink};
 use rows::*;
 use sqlx::types::Json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// Binds a list of dynamic parameters to a query (the same code for both drivers).
@@ -36,6 +37,86 @@ macro_rules! bind_all {
 
 fn conflict(what: String) -> StoreError {
     StoreError::Conflict(what)
+}
+
+/// Rows per multi-row insert: 500 requirements × 26 parameters and 1,000 links × 16 stay
+/// below both backends' parameter limits (SQLite 32,766; PostgreSQL 65,535).
+const CREATE_CHUNK: usize = 500;
+const LINK_CHUNK: usize = 1000;
+/// Requirement ids per query when reading the stored hierarchy above a batch's links.
+const EDGE_CHUNK: usize = 1000;
+
+/// Inserts created requirements, each with its allocated human id and number, in one
+/// multi-row statement per `CREATE_CHUNK`; a row refused by a uniqueness constraint is
+/// skipped by the statement and named in the error.
+macro_rules! insert_requirements {
+    ($tx:expr, $rows:expr) => {{
+        let rows: &[(&ReqWrite, String, i64)] = $rows;
+        for chunk in rows.chunks(CREATE_CHUNK) {
+            let used = |human_id: &str| {
+                conflict(format!(
+                    "requirement id {human_id} is already used in this project"
+                ))
+            };
+            let mut qb = sqlx::QueryBuilder::new(format!(
+                "INSERT INTO requirements ({REQ_COLS}, number, findings, statement_key, comments_text) "
+            ));
+            qb.push_values(chunk, |mut b, (w, human_id, number)| {
+                let r = &w.req;
+                b.push_bind(r.id.0)
+                    .push_bind(r.project_id.0)
+                    .push_bind(r.module_id.0)
+                    .push_bind(human_id.as_str())
+                    .push_bind(&r.title)
+                    .push_bind(&r.statement)
+                    .push_bind(&r.statement_xhtml)
+                    .push_bind(&r.rationale)
+                    .push_bind(r.kind.as_str())
+                    .push_bind(r.priority.as_str())
+                    .push_bind(Json(
+                        r.verification_methods
+                            .iter()
+                            .map(|m| m.as_str())
+                            .collect::<Vec<_>>(),
+                    ))
+                    .push_bind(&r.source)
+                    .push_bind(&r.owner)
+                    .push_bind(Json(&r.tags))
+                    .push_bind(Json(&r.attributes))
+                    .push_bind(r.parent_id.map(|i| i.0))
+                    .push_bind(r.ordinal)
+                    .push_bind(r.status.as_str())
+                    .push_bind(r.revision)
+                    .push_bind(r.approved_revision)
+                    .push_bind(&r.external_id)
+                    .push_bind(r.created_at)
+                    .push_bind(r.updated_at)
+                    .push_bind(*number)
+                    .push_bind(Json(&w.findings))
+                    .push_bind(&w.statement_key)
+                    .push("''");
+            });
+            qb.push(" ON CONFLICT DO NOTHING RETURNING id");
+            let written: Vec<(Uuid,)> = qb
+                .build_query_as()
+                .fetch_all(&mut *$tx)
+                .await
+                .map_err(|e| match db_err(e) {
+                    StoreError::Conflict(_) => {
+                        used(chunk.first().map_or("", |(_, h, _)| h.as_str()))
+                    }
+                    other => other,
+                })?;
+            if written.len() < chunk.len() {
+                let written: HashSet<Uuid> = written.into_iter().map(|(id,)| id).collect();
+                if let Some((_, human_id, _)) =
+                    chunk.iter().find(|(w, _, _)| !written.contains(&w.req.id.0))
+                {
+                    return Err(used(human_id));
+                }
+            }
+        }
+    }};
 }
 
 #[async_trait]
@@ -427,7 +508,9 @@ impl RequirementStore for Db {
                 }
             }
             // Explicit ids first: they move their prefix's counter past themselves, so the
-            // numbers reserved below for the others cannot collide with them.
+            // numbers reserved below for the others cannot collide with them. One statement
+            // per prefix, with the largest number the batch gives it.
+            let mut explicit: Vec<(ProjectId, &str, i64)> = Vec::new();
             for w in batch
                 .requirements
                 .iter()
@@ -440,12 +523,21 @@ impl RequirementStore for Db {
                         r.human_id
                     ))
                 })?;
+                match explicit
+                    .iter_mut()
+                    .find(|(p, x, _)| *p == r.project_id && *x == prefix)
+                {
+                    Some(entry) => entry.2 = entry.2.max(number),
+                    None => explicit.push((r.project_id, prefix, number)),
+                }
+            }
+            for (project, prefix, number) in explicit {
                 sqlx::query(
                     "INSERT INTO req_counters (project_id, prefix, next_number) VALUES ($1, $2, $3 + 1) \
                      ON CONFLICT (project_id, prefix) DO UPDATE SET next_number = \
                      CASE WHEN req_counters.next_number > $3 THEN req_counters.next_number ELSE $3 + 1 END",
                 )
-                .bind(r.project_id.0)
+                .bind(project.0)
                 .bind(prefix)
                 .bind(number)
                 .execute(&mut *tx)
@@ -495,6 +587,9 @@ impl RequirementStore for Db {
                 .map_err(db_err)?;
                 blocks.insert(module, (prefix.0, first.0));
             }
+            // Created requirements go in multi-row statements; an update flushes the ones
+            // before it, so the rows are written (and refused) in batch order.
+            let mut created: Vec<(&ReqWrite, String, i64)> = Vec::new();
             for w in &batch.requirements {
                 let r = &w.req;
                 if w.create {
@@ -514,48 +609,16 @@ impl RequirementStore for Db {
                         })?;
                         (r.human_id.clone(), number)
                     };
-                    sqlx::query(&format!(
-                        "INSERT INTO requirements ({REQ_COLS}, number, findings, statement_key, comments_text) VALUES \
-                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                          $21, $22, $23, $24, $25, $26, '')"
-                    ))
-                    .bind(r.id.0)
-                    .bind(r.project_id.0)
-                    .bind(r.module_id.0)
-                    .bind(&human_id)
-                    .bind(&r.title)
-                    .bind(&r.statement)
-                    .bind(&r.statement_xhtml)
-                    .bind(&r.rationale)
-                    .bind(r.kind.as_str())
-                    .bind(r.priority.as_str())
-                    .bind(Json(r.verification_methods.iter().map(|m| m.as_str()).collect::<Vec<_>>()))
-                    .bind(&r.source)
-                    .bind(&r.owner)
-                    .bind(Json(&r.tags))
-                    .bind(Json(&r.attributes))
-                    .bind(r.parent_id.map(|i| i.0))
-                    .bind(r.ordinal)
-                    .bind(r.status.as_str())
-                    .bind(r.revision)
-                    .bind(r.approved_revision)
-                    .bind(&r.external_id)
-                    .bind(r.created_at)
-                    .bind(r.updated_at)
-                    .bind(number)
-                    .bind(Json(&w.findings))
-                    .bind(&w.statement_key)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| match db_err(e) {
-                        StoreError::Conflict(_) => conflict(format!(
-                            "requirement id {human_id} is already used in this project"
-                        )),
-                        other => other,
-                    })?;
                     stamp_human_id(journal, &stamp_index, r.id, &human_id);
-                    outcome.human_ids.push(human_id);
+                    outcome.human_ids.push(human_id.clone());
+                    created.push((w, human_id, number));
+                    if created.len() == CREATE_CHUNK {
+                        insert_requirements!(tx, &created);
+                        created.clear();
+                    }
                 } else {
+                    insert_requirements!(tx, &created);
+                    created.clear();
                     let expected = if w.content_changed {
                         r.revision - 1
                     } else {
@@ -661,6 +724,7 @@ impl RequirementStore for Db {
                     }
                 }
             }
+            insert_requirements!(tx, &created);
             for id in &batch.remove_links {
                 sqlx::query("DELETE FROM trace_links WHERE id = $1")
                     .bind(id.0)
@@ -668,65 +732,114 @@ impl RequirementStore for Db {
                     .await
                     .map_err(db_err)?;
             }
-            if postgres && batch.add_links.len() > 1 {
-                // The cycle check below runs once per link. A generic plan cached while
-                // trace_links was small keeps scanning the whole table as it grows, which
-                // turns a bulk load quadratic: plan each check for the table as it is now.
-                sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+            // Hierarchical links may not close a cycle: the stored hierarchy above the new
+            // links' targets is read once (under the advisory lock taken above) and checked
+            // in memory with the batch's own links, in batch order.
+            let hierarchical: Vec<(usize, (Uuid, Uuid))> = batch
+                .add_links
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.kind.hierarchical())
+                .map(|(i, l)| (i, (l.source_id, l.target_id)))
+                .collect();
+            let mut cycle_at = None;
+            if !hierarchical.is_empty() {
+                // Requirements created by this batch have no stored links yet.
+                let new: HashSet<Uuid> = batch
+                    .requirements
+                    .iter()
+                    .filter(|w| w.create)
+                    .map(|w| w.req.id.0)
+                    .collect();
+                let kinds =
+                    LinkKind::sql_list(LinkKind::ALL.into_iter().filter(|k| k.hierarchical()));
+                let mut seen: HashSet<Uuid> = HashSet::new();
+                let mut frontier: Vec<Uuid> = hierarchical
+                    .iter()
+                    .map(|(_, (_, t))| *t)
+                    .filter(|t| !new.contains(t) && seen.insert(*t))
+                    .collect();
+                let mut stored: Vec<(Uuid, Uuid)> = Vec::new();
+                while !frontier.is_empty() {
+                    let mut next = Vec::new();
+                    for chunk in frontier.chunks(EDGE_CHUNK) {
+                        let mut qb = sqlx::QueryBuilder::new(format!(
+                            "SELECT source_id, target_id FROM trace_links WHERE kind IN ({kinds}) AND source_id IN ("
+                        ));
+                        let mut ids = qb.separated(", ");
+                        for id in chunk {
+                            ids.push_bind(*id);
+                        }
+                        ids.push_unseparated(")");
+                        let edges: Vec<(Uuid, Uuid)> = qb
+                            .build_query_as()
+                            .fetch_all(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                        for (s, t) in edges {
+                            if seen.insert(t) {
+                                next.push(t);
+                            }
+                            stored.push((s, t));
+                        }
+                    }
+                    frontier = next;
+                }
+                let added: Vec<(Uuid, Uuid)> = hierarchical.iter().map(|(_, e)| *e).collect();
+                cycle_at = hierarchy::first_cycle(&stored, &added).map(|k| hierarchical[k].0);
             }
-            for l in &batch.add_links {
-                if l.kind.hierarchical() {
-                    let kinds =
-                        LinkKind::sql_list(LinkKind::ALL.into_iter().filter(|k| k.hierarchical()));
-                    let cycle: (i64,) = sqlx::query_as(&format!(
-                        "WITH RECURSIVE up(id) AS ( \
-                           SELECT target_id FROM trace_links WHERE source_id = $1 AND kind IN ({kinds}) \
-                           UNION SELECT l.target_id FROM trace_links l JOIN up u ON l.source_id = u.id \
-                           WHERE l.kind IN ({kinds})) \
-                         SELECT COUNT(*) FROM up WHERE id = $2"
-                    ))
-                    .bind(l.target_id)
-                    .bind(l.source_id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                    if cycle.0 > 0 {
-                        return Err(conflict(format!(
-                            "a {} link here would close a cycle in the hierarchy",
-                            l.kind.as_str()
-                        )));
+            // The links before the one closing a cycle are written first, so a duplicate
+            // among them is reported as it would be link by link.
+            let writable = &batch.add_links[..cycle_at.unwrap_or(batch.add_links.len())];
+            for chunk in writable.chunks(LINK_CHUNK) {
+                let mut qb =
+                    sqlx::QueryBuilder::new(format!("INSERT INTO trace_links ({LINK_COLS}) "));
+                qb.push_values(chunk, |mut b, l| {
+                    b.push_bind(l.id.0)
+                        .push_bind(l.project_id.0)
+                        .push_bind(l.kind.as_str())
+                        .push_bind(&l.source_type)
+                        .push_bind(l.source_id)
+                        .push_bind(&l.target_type)
+                        .push_bind(l.target_id)
+                        .push_bind(l.source_revision)
+                        .push_bind(l.target_revision)
+                        .push_bind(l.suspect)
+                        .push_bind(Json(&l.suspect_reasons))
+                        .push_bind(l.created_by.map(|i| i.0))
+                        .push_bind(l.created_at)
+                        .push_bind(l.confirmed_at)
+                        .push_bind(l.confirmed_by.map(|i| i.0))
+                        .push_bind(&l.external_id);
+                });
+                // A refused row is skipped rather than failing the statement, so the error
+                // can name its kind.
+                qb.push(" ON CONFLICT DO NOTHING RETURNING id");
+                let exists = |l: &TraceLink| {
+                    conflict(format!("this {} link exists already", l.kind.as_str()))
+                };
+                let written: Vec<(Uuid,)> =
+                    qb.build_query_as()
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(|e| match db_err(e) {
+                            StoreError::Conflict(_) => chunk
+                                .first()
+                                .map_or_else(|| conflict(String::new()), exists),
+                            other => other,
+                        })?;
+                if written.len() < chunk.len() {
+                    let written: HashSet<Uuid> = written.into_iter().map(|(id,)| id).collect();
+                    if let Some(l) = chunk.iter().find(|l| !written.contains(&l.id.0)) {
+                        return Err(exists(l));
                     }
                 }
-                sqlx::query(&format!(
-                    "INSERT INTO trace_links ({LINK_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-                ))
-                .bind(l.id.0)
-                .bind(l.project_id.0)
-                .bind(l.kind.as_str())
-                .bind(&l.source_type)
-                .bind(l.source_id)
-                .bind(&l.target_type)
-                .bind(l.target_id)
-                .bind(l.source_revision)
-                .bind(l.target_revision)
-                .bind(l.suspect)
-                .bind(Json(&l.suspect_reasons))
-                .bind(l.created_by.map(|i| i.0))
-                .bind(l.created_at)
-                .bind(l.confirmed_at)
-                .bind(l.confirmed_by.map(|i| i.0))
-                .bind(&l.external_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| match db_err(e) {
-                    StoreError::Conflict(_) => {
-                        conflict(format!("this {} link exists already", l.kind.as_str()))
-                    }
-                    other => other,
-                })?;
+            }
+            if let Some(l) = cycle_at.and_then(|i| batch.add_links.get(i)) {
+                return Err(conflict(format!(
+                    "a {} link here would close a cycle in the hierarchy",
+                    l.kind.as_str()
+                )));
             }
             outcome
         });
@@ -734,12 +847,24 @@ impl RequirementStore for Db {
         if postgres && rows >= 5_000 {
             // A bulk load leaves the planner's statistics describing the tables before it;
             // refresh them now rather than whenever autovacuum gets round to it, so the next
-            // page does not pick a plan made for an empty table.
+            // page does not pick a plan made for an empty table. Only when the batch is a
+            // fair part (a fifth or more) of what the statistics know: sampling two large
+            // tables takes seconds, and statistics of a table that grew by a tenth still
+            // describe it (autovacuum refreshes them at that point anyway).
             if let Db::Postgres(p) = self {
-                sqlx::query("ANALYZE requirements, trace_links")
-                    .execute(p)
-                    .await
-                    .map_err(db_err)?;
+                let (known,): (f64,) = sqlx::query_as(
+                    "SELECT COALESCE(SUM(GREATEST(reltuples, 0)), 0)::float8 FROM pg_class \
+                     WHERE oid IN ('requirements'::regclass, 'trace_links'::regclass)",
+                )
+                .fetch_one(p)
+                .await
+                .map_err(db_err)?;
+                if f64::from(u32::try_from(rows).unwrap_or(u32::MAX)) * 5.0 >= known {
+                    sqlx::query("ANALYZE requirements, trace_links")
+                        .execute(p)
+                        .await
+                        .map_err(db_err)?;
+                }
             }
         }
         Ok(outcome)

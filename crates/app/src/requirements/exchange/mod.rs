@@ -753,8 +753,8 @@ impl App {
     }
 
     /// The quality findings of every written requirement, computed in memory from two
-    /// queries (the project's links and statements) rather than two per requirement: the
-    /// same rules as a single save, with the links and duplicates the import itself adds.
+    /// queries (the project's link facts and statements) rather than two per requirement:
+    /// the same rules as a single save, with the links and duplicates the import itself adds.
     async fn import_findings(
         &self,
         ctx: &ProjectCtx,
@@ -763,70 +763,112 @@ impl App {
         writes: &[PlannedWrite],
         batch: &ReqBatch,
     ) -> AppResult<Vec<Vec<opensesa_domain::requirements::quality::Finding>>> {
-        use crate::ports::LinkView;
-        use opensesa_domain::requirements::quality::RuleId;
+        use opensesa_domain::requirements::quality::{check_text, QualityInput, RuleId};
         use std::collections::HashSet;
-        let removed: HashSet<LinkId> = batch.remove_links.iter().copied().collect();
-        let mut links: HashMap<uuid::Uuid, Vec<LinkView>> = HashMap::new();
-        let stored = self.all_links(ctx).await?;
-        let added = batch.add_links.iter().map(|l| LinkView {
-            link: l.clone(),
-            source_human_id: String::new(),
-            source_title: String::new(),
-            target_human_id: String::new(),
-            target_title: String::new(),
-        });
-        for l in stored
-            .into_iter()
-            .filter(|l| !removed.contains(&l.link.id))
-            .chain(added)
-        {
-            links.entry(l.link.target_id).or_default().push(l.clone());
-            links.entry(l.link.source_id).or_default().push(l);
+        let written: HashSet<uuid::Uuid> = writes.iter().map(|w| w.req.id.0).collect();
+        // What `quality::text_findings` reads from a requirement's link views, counted from
+        // the compact link facts: the links touching it (a link to itself twice, as it is
+        // listed at both ends) and whether one is a trace link leading up from it.
+        #[derive(Default, Clone, Copy)]
+        struct Touching {
+            links: usize,
+            up: bool,
         }
+        let removed: HashSet<LinkId> = batch.remove_links.iter().copied().collect();
+        // Created requirements have new ids, which no stored link can name: the stored
+        // links matter only when the import updates requirements.
+        let stored = if writes.iter().any(|w| !w.create) {
+            self.store.link_facts(ctx.project.id).await?
+        } else {
+            Vec::new()
+        };
+        let ends = stored
+            .iter()
+            .filter(|l| !removed.contains(&l.id))
+            .map(|l| (l.kind, l.source_id, l.target_id))
+            .chain(
+                batch
+                    .add_links
+                    .iter()
+                    .map(|l| (l.kind, l.source_id, l.target_id)),
+            );
+        let mut touching: HashMap<uuid::Uuid, Touching> = HashMap::new();
+        for (kind, source, target) in ends {
+            if written.contains(&target) {
+                touching.entry(target).or_default().links += 1;
+            }
+            if written.contains(&source) {
+                let t = touching.entry(source).or_default();
+                t.links += 1;
+                t.up |= kind.is_trace();
+            }
+        }
+        drop(stored);
         // Statement keys of the project as it will be, for exact duplicates.
         let duplicates = rules.is_enabled(RuleId::Duplicate);
         let mut by_key: HashMap<String, Vec<(uuid::Uuid, String)>> = HashMap::new();
+        let mut keys: Vec<String> = Vec::with_capacity(writes.len());
         if duplicates {
-            let written: HashSet<uuid::Uuid> = writes.iter().map(|w| w.req.id.0).collect();
+            keys = writes
+                .iter()
+                .map(|w| {
+                    if w.req.kind.is_requirement() {
+                        super::statement_key(&w.req.statement)
+                    } else {
+                        String::new()
+                    }
+                })
+                .collect();
+            // Only the keys the written requirements have can name a duplicate of one.
+            for key in keys.iter().filter(|k| !k.is_empty()) {
+                by_key.entry(key.clone()).or_default();
+            }
             for f in self.store.requirement_facts(ctx.project.id).await? {
                 let counts = opensesa_domain::requirements::ReqKind::parse(&f.kind)
                     .is_ok_and(|k| k.is_requirement());
                 if written.contains(&f.id.0) || !counts {
                     continue;
                 }
-                let key = super::statement_key(&f.statement);
-                if !key.is_empty() {
-                    by_key.entry(key).or_default().push((f.id.0, f.human_id));
+                if let Some(same) = by_key.get_mut(&super::statement_key(&f.statement)) {
+                    same.push((f.id.0, f.human_id));
                 }
             }
-            for w in writes.iter().filter(|w| w.req.kind.is_requirement()) {
-                let key = super::statement_key(&w.req.statement);
-                if !key.is_empty() {
-                    by_key
-                        .entry(key)
-                        .or_default()
-                        .push((w.req.id.0, w.req.human_id.clone()));
+            for (w, key) in writes.iter().zip(&keys) {
+                if let Some(same) = by_key.get_mut(key) {
+                    same.push((w.req.id.0, w.req.human_id.clone()));
                 }
             }
         }
         let mut out = Vec::with_capacity(writes.len());
-        for w in writes {
+        for (i, w) in writes.iter().enumerate() {
             let module = modules.get(&w.req.module_id).ok_or_else(|| {
                 AppError::Conflict("a module of this import no longer exists".into())
             })?;
-            let mine = links.get(&w.req.id.0).map_or(&[][..], Vec::as_slice);
-            let mut findings = super::quality::text_findings(&w.req, module, mine, rules);
-            if duplicates && w.req.kind.is_requirement() {
-                let key = super::statement_key(&w.req.statement);
+            let t = touching.get(&w.req.id.0).copied().unwrap_or_default();
+            let r = &w.req;
+            let mut findings = check_text(
+                &QualityInput {
+                    title: &r.title,
+                    statement: &r.statement,
+                    rationale: &r.rationale,
+                    kind: r.kind.as_str(),
+                    verification_methods: r.verification_methods.len(),
+                    has_parent: r.parent_id.is_some() || t.up,
+                    top_level: module.parent_id.is_none(),
+                    trace_links: t.links,
+                },
+                rules,
+            );
+            let key = keys.get(i).map_or("", String::as_str);
+            if !key.is_empty() {
                 let same: Vec<String> = by_key
-                    .get(&key)
+                    .get(key)
                     .into_iter()
                     .flatten()
-                    .filter(|(id, human)| *id != w.req.id.0 && !human.is_empty())
+                    .filter(|(id, human)| *id != r.id.0 && !human.is_empty())
                     .map(|(_, human)| human.clone())
                     .collect();
-                if !key.is_empty() && !same.is_empty() {
+                if !same.is_empty() {
                     findings.push(super::quality::duplicate_finding(&same));
                 }
             }

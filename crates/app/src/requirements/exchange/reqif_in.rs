@@ -26,9 +26,9 @@ use super::{
 };
 use crate::error::AppResult;
 use crate::portfolio::ProjectCtx;
-use crate::ports::ModuleWrite;
+use crate::ports::{ModuleWrite, ReqQuery, SortDir};
 use crate::App;
-use opensesa_domain::ids::{LinkId, ModuleId, RequirementId};
+use opensesa_domain::ids::{LinkId, ModuleId, ProjectId, RequirementId};
 use opensesa_domain::requirements::attributes::{
     validate_defs, AttributeDef, AttributeKind, RESERVED,
 };
@@ -403,6 +403,8 @@ impl App {
                     .map(|u| (id.clone(), u))
             })
             .collect();
+        // Every human id of the project, when its facts were read anyway.
+        let mut project_human_ids: Option<HashSet<String>> = None;
         if by_uuid.len() <= 200 {
             for (id, uuid) in by_uuid {
                 if let Some(r) = self
@@ -414,16 +416,28 @@ impl App {
                 }
             }
         } else {
-            // Many: one pass over the project's modules beats a query each.
-            let mut all: HashMap<Uuid, Requirement> = HashMap::new();
-            for m in self.store.list_modules(project).await? {
-                for r in self.store.module_requirements(m.id).await? {
-                    all.insert(r.id.0, r);
+            // Many: the project's compact facts say which of them exist (without reading
+            // every requirement in full), then only those are read, by human id.
+            let wanted: HashMap<Uuid, String> =
+                by_uuid.into_iter().map(|(id, u)| (u, id)).collect();
+            let mut found: HashMap<RequirementId, String> = HashMap::new();
+            let mut human_ids: Vec<String> = Vec::new();
+            let mut known = HashSet::new();
+            for f in self.store.requirement_facts_light(project).await? {
+                if let Some(ident) = wanted.get(&f.id.0) {
+                    found.insert(f.id, ident.clone());
+                    human_ids.push(f.human_id.clone());
                 }
+                known.insert(f.human_id);
             }
-            for (id, uuid) in by_uuid {
-                if let Some(r) = all.remove(&uuid) {
-                    existing.insert(id, r);
+            project_human_ids = Some(known);
+            for r in self
+                .store
+                .find_requirements_by_human_ids(project, &human_ids)
+                .await?
+            {
+                if let Some(ident) = found.remove(&r.id) {
+                    existing.insert(ident, r);
                 }
             }
         }
@@ -639,14 +653,7 @@ impl App {
             modules[object_module[i]].sequence.push(i);
         }
         for mp in modules.iter_mut().filter(|m| m.before.is_some()) {
-            mp.ordinal_max = self
-                .store
-                .module_requirements(mp.module.id)
-                .await?
-                .iter()
-                .map(|r| r.ordinal)
-                .max()
-                .unwrap_or(0);
+            mp.ordinal_max = self.max_ordinal(project, mp.module.id).await?;
         }
 
         // Human ids of new requirements: the foreign id when it has the module's form and
@@ -663,13 +670,19 @@ impl App {
                 candidates.push(id);
             }
         }
-        let held: HashSet<String> = self
-            .store
-            .find_requirements_by_human_ids(project, &candidates)
-            .await?
-            .into_iter()
-            .map(|r| r.human_id)
-            .collect();
+        let held: HashSet<String> = match project_human_ids {
+            Some(known) => candidates
+                .into_iter()
+                .filter(|id| known.contains(id))
+                .collect(),
+            None => self
+                .store
+                .find_requirements_by_human_ids(project, &candidates)
+                .await?
+                .into_iter()
+                .map(|r| r.human_id)
+                .collect(),
+        };
         let mut given: HashSet<String> = HashSet::new();
         let mut human_ids: Vec<String> = vec![String::new(); facts.len()];
         for &i in &order {
@@ -1270,6 +1283,25 @@ impl App {
             });
         }
         Ok(plan)
+    }
+}
+
+impl App {
+    /// The largest ordinal in a module (0 when empty): the last row of the module in
+    /// document order, rather than all of its requirements.
+    async fn max_ordinal(&self, project: ProjectId, module: ModuleId) -> AppResult<i64> {
+        let last = self
+            .store
+            .list_requirements(&ReqQuery {
+                project_id: Some(project),
+                module_id: Some(module),
+                sort: Some("ordinal".into()),
+                dir: SortDir::Desc,
+                limit: 1,
+                ..Default::default()
+            })
+            .await?;
+        Ok(last.rows.first().map_or(0, |r| r.req.ordinal))
     }
 }
 
