@@ -1282,7 +1282,57 @@ async fn rvtm_downloads(b: Backend) {
     assert!(xlsx.starts_with(b"PK"));
 }
 
+/// Two confirmations of one import at the same time: one applies it, the other is refused, and
+/// the rows without an id are created once.
+async fn a_double_apply_creates_rows_once(b: Backend) {
+    let c = setup(b).await;
+    c.t.app
+        .create_module(
+            &c.lead,
+            "ALPHA",
+            &opensesa_domain::requirements::ModuleInput {
+                prefix: Some("IMP".into()),
+                name: Some("Imported".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut csv = String::from("id,title,statement\n");
+    for i in 0..50 {
+        csv.push_str(&format!(",Row {i},The system shall do thing {i}.\n"));
+    }
+    let id =
+        c.t.app
+            .start_import(&c.editor, "ALPHA", "IMP", "rows.csv", csv.into_bytes())
+            .await
+            .unwrap();
+    let (a, b2) = tokio::join!(
+        c.t.app.apply_import(&c.editor, "ALPHA", id),
+        c.t.app.apply_import(&c.lead, "ALPHA", id)
+    );
+    let applied = [&a, &b2].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(applied, 1, "{a:?} / {b2:?}");
+    assert!([&a, &b2]
+        .iter()
+        .any(|r| matches!(r, Err(opensesa_app::AppError::Conflict(_)))));
+    let (_, page) =
+        c.t.app
+            .list_requirements(
+                &c.editor,
+                "ALPHA",
+                opensesa_app::ports::ReqQuery {
+                    limit: 500,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    assert_eq!(page.total, 50);
+}
+
 both!(
+    a_double_apply_creates_rows_once,
     csv_round_trip_is_identity,
     xlsx_round_trip_is_identity,
     csv_bad_row_blocks_the_import,

@@ -665,10 +665,25 @@ impl App {
             ));
         }
         let counts = plan.report.counts.clone();
-        if !plan.report.is_noop() {
-            self.write_plan(principal, &ctx, plan).await?;
+        // Two confirmations of one import must not both write it (rows without an id would
+        // be created twice): the first to claim it applies it.
+        if !self.store.claim_import(import.id).await? {
+            return Err(AppError::Conflict(
+                "this import is being applied or was applied already".into(),
+            ));
         }
-        self.store.set_import_status(import.id, "applied").await?;
+        let written = if plan.report.is_noop() {
+            Ok(())
+        } else {
+            self.write_plan(principal, &ctx, plan).await.map(|_| ())
+        };
+        let status = if written.is_ok() {
+            "applied"
+        } else {
+            "pending"
+        };
+        self.store.set_import_status(import.id, status).await?;
+        written?;
         Ok(ApplyOutcome::Applied(counts))
     }
 
