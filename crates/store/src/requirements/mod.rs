@@ -7,14 +7,16 @@ mod rows;
 mod sql;
 
 use crate::rows::convert;
-use crate::{db_err, read, transaction, Db};
+use crate::{db_err, read, transaction, write_journal, Db};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use opensesa_app::ports::*;
+use opensesa_domain::audit::AuditEvent;
 use opensesa_domain::ids::*;
 use opensesa_domain::requirements::links::SuspectReason;
 use opensesa_domain::requirements::quality::Finding;
 use opensesa_domain::requirements::{LinkKind, Module, Requirement, TraceLink};
+use opensesa_domain::revision::Revision;
 use rows::*;
 use sqlx::types::Json;
 use std::collections::{HashMap, HashSet};
@@ -45,6 +47,8 @@ const CREATE_CHUNK: usize = 500;
 const LINK_CHUNK: usize = 1000;
 /// Requirement ids per query when reading the stored hierarchy above a batch's links.
 const EDGE_CHUNK: usize = 1000;
+/// Journal entries copied (to receive allocated ids) and written at a time.
+const JOURNAL_CHUNK: usize = 500;
 
 /// Inserts created requirements, each with its allocated human id and number, in one
 /// multi-row statement per `CREATE_CHUNK`; a row refused by a uniqueness constraint is
@@ -438,12 +442,15 @@ impl RequirementStore for Db {
     async fn save_batch(&self, batch: &ReqBatch, journal: &Journal) -> StoreResult<BatchOutcome> {
         let postgres = !self.is_sqlite();
         // Human ids of new requirements are allocated inside the transaction; their first
-        // revision and create event get the id here, before the journal is written.
-        let mut journal = journal.clone();
-        let stamp_index = journal_index(&journal);
-        let journal = &mut journal;
+        // revision and create event get the id as the journal is written, at the end of the
+        // body (the jobs follow, written by `transaction!`).
+        let jobs = Journal {
+            jobs: journal.jobs.clone(),
+            ..Default::default()
+        };
+        let mut allocated: HashMap<String, String> = HashMap::new();
         let rows = batch.requirements.len() + batch.add_links.len();
-        let result: StoreResult<BatchOutcome> = transaction!(self, journal, |tx| {
+        let result: StoreResult<BatchOutcome> = transaction!(self, &jobs, |tx| {
             let mut outcome = BatchOutcome::default();
             if postgres {
                 if let Some(project) = batch.project_id {
@@ -609,7 +616,7 @@ impl RequirementStore for Db {
                         })?;
                         (r.human_id.clone(), number)
                     };
-                    stamp_human_id(journal, &stamp_index, r.id, &human_id);
+                    allocated.insert(r.id.to_string(), human_id.clone());
                     outcome.human_ids.push(human_id.clone());
                     created.push((w, human_id, number));
                     if created.len() == CREATE_CHUNK {
@@ -840,6 +847,24 @@ impl RequirementStore for Db {
                     "a {} link here would close a cycle in the hierarchy",
                     l.kind.as_str()
                 )));
+            }
+            // A copy of one chunk at a time gets the allocated ids: a copy of the whole
+            // journal of a 10,000-row import took some 70 MB.
+            for chunk in journal.events.chunks(JOURNAL_CHUNK) {
+                let mut part = Journal {
+                    events: chunk.to_vec(),
+                    ..Default::default()
+                };
+                stamp_events(&mut part.events, &allocated);
+                write_journal!(tx, &part);
+            }
+            for chunk in journal.revisions.chunks(JOURNAL_CHUNK) {
+                let mut part = Journal {
+                    revisions: chunk.to_vec(),
+                    ..Default::default()
+                };
+                stamp_revisions(&mut part.revisions, &allocated);
+                write_journal!(tx, &part);
             }
             outcome
         });
@@ -1373,47 +1398,36 @@ impl RequirementStore for Db {
     }
 }
 
-/// Where each requirement's entries sit in a journal, so stamping allocated ids costs one
-/// lookup per created requirement (not a scan of the whole journal each time).
-fn journal_index(journal: &Journal) -> HashMap<String, (Vec<usize>, Vec<usize>)> {
-    let mut index: HashMap<String, (Vec<usize>, Vec<usize>)> = HashMap::new();
-    for (i, r) in journal.revisions.iter().enumerate() {
-        if r.artefact_type == "requirement" {
-            index.entry(r.artefact_id.clone()).or_default().0.push(i);
+/// Writes allocated human ids into the create events of new requirements (`allocated`
+/// maps a requirement's UUID to its human id).
+fn stamp_events(events: &mut [AuditEvent], allocated: &HashMap<String, String>) {
+    for e in events
+        .iter_mut()
+        .filter(|e| e.artefact_type == "requirement")
+    {
+        if let Some(human_id) = allocated.get(&e.artefact_id) {
+            for c in e.changes.iter_mut().filter(|c| c.field == "human_id") {
+                c.after = serde_json::Value::from(human_id.as_str());
+            }
         }
     }
-    for (i, e) in journal.events.iter().enumerate() {
-        if e.artefact_type == "requirement" {
-            index.entry(e.artefact_id.clone()).or_default().1.push(i);
-        }
-    }
-    index
 }
 
-/// Writes an allocated human id into the journal entries of a created requirement: the
-/// snapshot of its first revision (and that revision's content hash) and its create event.
-fn stamp_human_id(
-    journal: &mut Journal,
-    index: &HashMap<String, (Vec<usize>, Vec<usize>)>,
-    id: RequirementId,
-    human_id: &str,
-) {
-    let Some((revs, events)) = index.get(&id.to_string()) else {
-        return;
-    };
-    for &i in revs {
-        if let Some(r) = journal.revisions.get_mut(i) {
+/// Writes allocated human ids into the snapshots of new requirements' first revisions (and
+/// those revisions' content hashes).
+fn stamp_revisions(revisions: &mut [Revision], allocated: &HashMap<String, String>) {
+    for r in revisions
+        .iter_mut()
+        .filter(|r| r.artefact_type == "requirement")
+    {
+        if let Some(human_id) = allocated.get(&r.artefact_id) {
             if let Some(obj) = r.data.as_object_mut() {
-                obj.insert("human_id".into(), serde_json::Value::from(human_id));
+                obj.insert(
+                    "human_id".into(),
+                    serde_json::Value::from(human_id.as_str()),
+                );
             }
             r.content_hash = opensesa_domain::revision::content_hash(&r.data);
-        }
-    }
-    for &i in events {
-        if let Some(e) = journal.events.get_mut(i) {
-            for c in e.changes.iter_mut().filter(|c| c.field == "human_id") {
-                c.after = serde_json::Value::from(human_id);
-            }
         }
     }
 }

@@ -656,6 +656,8 @@ impl App {
             self.store.set_import_status(import.id, "discarded").await?;
             return Ok(ApplyOutcome::Replanned(fresh.id));
         }
+        // The file (up to 50 MB) is not needed while the plan is written.
+        drop(bytes);
         if let Some(why) = plan.report.blocked_because() {
             return Err(AppError::Conflict(why));
         }

@@ -403,8 +403,10 @@ impl App {
                     .map(|u| (id.clone(), u))
             })
             .collect();
-        // Every human id of the project, when its facts were read anyway.
+        // Every human id of the project and the last requirement of each module in document
+        // order (the one with the largest ordinal), when its facts were read anyway.
         let mut project_human_ids: Option<HashSet<String>> = None;
+        let mut last_in_module: HashMap<ModuleId, String> = HashMap::new();
         if by_uuid.len() <= 200 {
             for (id, uuid) in by_uuid {
                 if let Some(r) = self
@@ -428,6 +430,7 @@ impl App {
                     found.insert(f.id, ident.clone());
                     human_ids.push(f.human_id.clone());
                 }
+                last_in_module.insert(f.module_id, f.human_id.clone());
                 known.insert(f.human_id);
             }
             project_human_ids = Some(known);
@@ -652,8 +655,26 @@ impl App {
             }
             modules[object_module[i]].sequence.push(i);
         }
-        for mp in modules.iter_mut().filter(|m| m.before.is_some()) {
-            mp.ordinal_max = self.max_ordinal(project, mp.module.id).await?;
+        if project_human_ids.is_some() {
+            let last: Vec<String> = modules
+                .iter()
+                .filter(|m| m.before.is_some())
+                .filter_map(|m| last_in_module.get(&m.module.id).cloned())
+                .collect();
+            let ordinals: HashMap<ModuleId, i64> = self
+                .store
+                .find_requirements_by_human_ids(project, &last)
+                .await?
+                .into_iter()
+                .map(|r| (r.module_id, r.ordinal))
+                .collect();
+            for mp in modules.iter_mut().filter(|m| m.before.is_some()) {
+                mp.ordinal_max = ordinals.get(&mp.module.id).copied().unwrap_or(0);
+            }
+        } else {
+            for mp in modules.iter_mut().filter(|m| m.before.is_some()) {
+                mp.ordinal_max = self.max_ordinal(project, mp.module.id).await?;
+            }
         }
 
         // Human ids of new requirements: the foreign id when it has the module's form and
