@@ -4,6 +4,8 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod baseline_port;
+pub mod baselines;
 pub mod blob_port;
 pub mod clock;
 pub mod crypto;

@@ -60,5 +60,9 @@ id_type!(
     ResultId,
     RunId,
     DefectId,
-    SnapshotId
+    SnapshotId,
+    BaselineId,
+    PackId,
+    ActionId,
+    DecisionId
 );

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod baselines;
 pub mod error;
 pub mod ids;
 pub mod jobs;

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod baselines;
 pub mod blobs;
 pub mod dump;
 mod health;

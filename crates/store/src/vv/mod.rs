@@ -67,12 +67,14 @@ macro_rules! alloc_numbers {
     }};
 }
 
+pub(crate) use alloc_numbers;
+
 fn conflict(what: impl Into<String>) -> StoreError {
     StoreError::Conflict(what.into())
 }
 
 /// Placeholders `$from..$from+n` for an IN list.
-fn placeholders(from: usize, n: usize) -> String {
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
@@ -80,7 +82,7 @@ fn placeholders(from: usize, n: usize) -> String {
 }
 
 /// IN lists are read in chunks well below both backends' parameter limits.
-const CHUNK: usize = 900;
+pub(crate) const CHUNK: usize = 900;
 
 #[async_trait]
 impl VvStore for Db {

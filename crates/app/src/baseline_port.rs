@@ -1,0 +1,116 @@
+//! The storage port of baselines and release governance (re-exported from `ports`).
+
+use crate::ports::{Journal, StoreResult};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use opensesa_domain::baselines::{
+    AdoptionAction, ArtefactKind, Baseline, BaselineScope, Decision, Frozen,
+    Item, ReleasePack,
+};
+use opensesa_domain::ids::{BaselineId, PackId, ProjectId, UserId};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// One group of a frozen baseline: its key and the hash its body is stored under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupRef {
+    pub kind: ArtefactKind,
+    pub group: Uuid,
+    pub items: i64,
+    pub hash: String,
+}
+
+/// A stored group body.
+#[derive(Debug, Clone)]
+pub struct GroupBody {
+    pub hash: String,
+    pub kind: ArtefactKind,
+    pub body: String,
+}
+
+/// A release pack with its baseline's human id and status, for lists.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackSummary {
+    pub pack: ReleasePack,
+    pub baseline_human_id: String,
+    pub open_actions: i64,
+    pub last_decision: Option<String>,
+}
+
+#[async_trait]
+pub trait BaselineStore: Send + Sync {
+    async fn list_baselines(&self, project: ProjectId) -> StoreResult<Vec<Baseline>>;
+    async fn find_baseline(
+        &self,
+        project: ProjectId,
+        human_id: &str,
+    ) -> StoreResult<Option<Baseline>>;
+    async fn find_baseline_by_id(
+        &self,
+        project: ProjectId,
+        id: BaselineId,
+    ) -> StoreResult<Option<Baseline>>;
+    /// Creates a draft baseline (human id allocated) and returns its human id.
+    async fn insert_baseline(&self, baseline: &Baseline, journal: &Journal) -> StoreResult<String>;
+    /// Changes a draft's name, description and scope; a conflict once it is frozen.
+    async fn update_draft_baseline(
+        &self,
+        baseline: &Baseline,
+        journal: &Journal,
+    ) -> StoreResult<()>;
+    /// Freezes a draft in one transaction from one consistent read of the working state:
+    /// records every item of its scope in content-addressed groups and the content hash.
+    /// A conflict when it is frozen already (nothing written). The journal's `content_hash`
+    /// change is filled in with the hash.
+    async fn freeze_baseline(
+        &self,
+        id: BaselineId,
+        by: Option<UserId>,
+        at: DateTime<Utc>,
+        journal: &Journal,
+    ) -> StoreResult<Frozen>;
+    /// The working state's items of a scope (what a freeze would record now).
+    async fn current_items(
+        &self,
+        project: ProjectId,
+        scope: &BaselineScope,
+    ) -> StoreResult<Vec<Item>>;
+    async fn baseline_groups(&self, baseline: BaselineId) -> StoreResult<Vec<GroupRef>>;
+    async fn group_bodies(&self, hashes: &[String]) -> StoreResult<Vec<GroupBody>>;
+
+    async fn list_packs(&self, project: ProjectId) -> StoreResult<Vec<PackSummary>>;
+    async fn find_pack(&self, project: ProjectId, human_id: &str)
+        -> StoreResult<Option<ReleasePack>>;
+    async fn insert_pack(&self, pack: &ReleasePack, journal: &Journal) -> StoreResult<String>;
+    /// Optimistic: the stored revision must be `expected_revision`.
+    async fn update_pack(
+        &self,
+        pack: &ReleasePack,
+        expected_revision: i64,
+        journal: &Journal,
+    ) -> StoreResult<()>;
+    /// The approved revision of every requirement of the project that has one.
+    async fn approved_revisions(
+        &self,
+        project: ProjectId,
+    ) -> StoreResult<std::collections::HashMap<Uuid, i64>>;
+
+    async fn pack_actions(&self, pack: PackId) -> StoreResult<Vec<AdoptionAction>>;
+    async fn find_action(
+        &self,
+        project: ProjectId,
+        human_id: &str,
+    ) -> StoreResult<Option<AdoptionAction>>;
+    async fn insert_action(&self, action: &AdoptionAction, journal: &Journal)
+        -> StoreResult<String>;
+    async fn update_action(
+        &self,
+        action: &AdoptionAction,
+        expected_revision: i64,
+        journal: &Journal,
+    ) -> StoreResult<()>;
+
+    async fn insert_decision(&self, decision: &Decision, journal: &Journal) -> StoreResult<()>;
+    /// Decisions on a pack, newest first.
+    async fn pack_decisions(&self, pack: PackId) -> StoreResult<Vec<Decision>>;
+}
