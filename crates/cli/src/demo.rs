@@ -156,6 +156,7 @@ pub async fn seed(app: &App, password: &str) -> Result<(), AppError> {
     }
     requirements(app, &lead, &editor, &viewer).await?;
     crate::demo_vv::seed(app, &lead, &editor).await?;
+    crate::demo_baselines::seed(app, &lead, &editor).await?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ pub mod checks;
 pub mod collectstatic;
 pub mod config;
 pub mod demo;
+mod demo_baselines;
 mod demo_vv;
 pub mod generate;
 pub mod generate_vv;

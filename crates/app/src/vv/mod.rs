@@ -24,7 +24,7 @@ use opensesa_domain::FieldErrors;
 use serde_json::json;
 
 /// The role a member acts with; administrators without a membership act as leads.
-pub(crate) fn role_of(ctx: &ProjectCtx) -> Role {
+pub fn role_of(ctx: &ProjectCtx) -> Role {
     ctx.role.unwrap_or(Role::Lead)
 }
 

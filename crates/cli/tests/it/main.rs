@@ -20,6 +20,7 @@ mod api;
 mod audit;
 mod auth;
 mod backup;
+mod baselines;
 mod browser;
 mod config;
 mod deploy;

@@ -430,7 +430,7 @@ async fn results_are_immutable_and_superseded_with_reason(b: Backend) {
     );
 }
 
-async fn raw_exec(db: &opensesa_store::Db, sql: &str) -> Result<(), String> {
+pub async fn raw_exec(db: &opensesa_store::Db, sql: &str) -> Result<(), String> {
     match db {
         opensesa_store::Db::Sqlite { write, .. } => sqlx::query(sql)
             .execute(write)

@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod audit;
+mod baselines;
 mod jobs;
 mod login;
 mod projects;
@@ -79,6 +80,7 @@ pub fn router() -> Router<AppState> {
         .merge(requirements::router())
         .merge(req_exchange::router())
         .merge(vv::router())
+        .merge(baselines::router())
 }
 
 pub struct NavUser {

@@ -166,7 +166,7 @@ async fn read_multipart(
 }
 
 /// A file download with `Content-Disposition: attachment`.
-fn download(d: Download) -> Response {
+pub(super) fn download(d: Download) -> Response {
     let mut res = d.bytes.into_response();
     let h = res.headers_mut();
     h.insert(
