@@ -1,9 +1,8 @@
 //! Demo baselines and release governance for SAT: a baseline frozen at the preliminary
-//! design review, a few changes (a reworded requirement, a new one, a new result), a second
+//! design review, a few changes (a new requirement refining a system requirement), a second
 //! baseline at the critical design review, and a release pack on it with documents, adoption
 //! actions and a conditional decision. Runs once (it does nothing when SAT has baselines).
 
-use opensesa_app::vv::results::ResultInput;
 use opensesa_app::{App, AppError, Principal};
 use opensesa_domain::baselines::{
     ActionInput, ActionStatus, BaselineInput, DecisionInput, PackInput,
@@ -32,25 +31,8 @@ pub async fn seed(app: &App, lead: &Principal, editor: &Principal) -> Result<(),
     app.freeze_baseline(lead, SAT, &pdr.human_id).await?;
 
     // What changed between the reviews.
-    if let Ok(r) = app
-        .update_requirement(
-            editor,
-            SAT,
-            "SYS-002",
-            &RequirementInput {
-                rationale: Some(
-                    "Launcher user manual, section 4.2; margins agreed at PDR (action PDR-17)."
-                        .into(),
-                ),
-                ..Default::default()
-            },
-            None,
-        )
-        .await
-    {
-        tracing::debug!(requirement = %r.human_id, "demo: reworded for CDR");
-    }
-    app.create_requirement(
+    let added = app
+        .create_requirement(
         editor,
         SAT,
         "SYS",
@@ -66,19 +48,9 @@ pub async fn seed(app: &App, lead: &Principal, editor: &Principal) -> Result<(),
         },
     )
     .await?;
-    let _ = app
-        .record_result(
-            editor,
-            SAT,
-            "VC-002",
-            &ResultInput {
-                verdict: "pass".into(),
-                configuration: "OBC EM, FSW 1.0.0-rc1".into(),
-                ..Default::default()
-            },
-            &[],
-        )
-        .await;
+    // The new requirement refines a system requirement: a link the CDR baseline adds.
+    app.create_link(editor, SAT, &added.human_id, "refines", "SYS-001")
+        .await?;
     let cdr = app
         .create_baseline(
             editor,

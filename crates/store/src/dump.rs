@@ -490,6 +490,158 @@ pub const TABLES: &[Table] = &[
             ("created_at", Time),
         ],
     },
+    Table {
+        name: "baselines",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("human_id", Text),
+            ("number", Int),
+            ("name", Text),
+            ("description", Text),
+            ("scope", Json),
+            ("status", Text),
+            ("content_hash", Text),
+            ("items", Int),
+            ("counts", Json),
+            ("frozen_by", Uuid),
+            ("frozen_at", Time),
+            ("created_by", Uuid),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    },
+    Table {
+        name: "baseline_blobs",
+        order_by: "hash",
+        columns: &[
+            ("hash", Text),
+            ("kind", Text),
+            ("items", Int),
+            ("body", Text),
+        ],
+    },
+    Table {
+        name: "baseline_groups",
+        order_by: "baseline_id, kind, group_id",
+        columns: &[
+            ("baseline_id", Uuid),
+            ("kind", Text),
+            ("group_id", Uuid),
+            ("items", Int),
+            ("hash", Text),
+        ],
+    },
+    Table {
+        name: "release_packs",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("human_id", Text),
+            ("number", Int),
+            ("baseline_id", Uuid),
+            ("name", Text),
+            ("notes", Text),
+            ("documents", Json),
+            ("status", Text),
+            ("revision", Int),
+            ("locked_by", Uuid),
+            ("locked_at", Time),
+            ("lock_override", Text),
+            ("created_by", Uuid),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    },
+    Table {
+        name: "adoption_actions",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("pack_id", Uuid),
+            ("human_id", Text),
+            ("number", Int),
+            ("title", Text),
+            ("owner", Text),
+            ("due", Date),
+            ("status", Text),
+            ("revision", Int),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    },
+    Table {
+        name: "governance_decisions",
+        order_by: "id",
+        columns: &[
+            ("id", Uuid),
+            ("project_id", Uuid),
+            ("pack_id", Uuid),
+            ("decision", Text),
+            ("rationale", Text),
+            ("conditions", Text),
+            ("checklist_passed", Bool),
+            ("decided_by", Uuid),
+            ("decided_by_name", Text),
+            ("decided_at", Time),
+        ],
+    },
+];
+
+/// SQLite delete triggers that refuse row deletes; `wipe` lifts them for `restore --force`
+/// and puts them back (name, table, message, condition).
+const SQLITE_DELETE_GUARDS: &[(&str, &str, &str, &str)] = &[
+    (
+        "audit_events_no_delete",
+        "audit_events",
+        "audit_events is append-only",
+        "",
+    ),
+    (
+        "revisions_no_delete",
+        "revisions",
+        "revisions is append-only",
+        "",
+    ),
+    (
+        "vv_results_no_delete",
+        "vv_results",
+        "vv_results is immutable",
+        "",
+    ),
+    (
+        "vv_snapshots_no_delete",
+        "vv_snapshots",
+        "vv_snapshots is immutable",
+        "",
+    ),
+    (
+        "baselines_no_delete",
+        "baselines",
+        "a frozen baseline cannot change",
+        " WHEN OLD.status = 'frozen'",
+    ),
+    (
+        "baseline_groups_no_delete",
+        "baseline_groups",
+        "baseline_groups is immutable",
+        "",
+    ),
+    (
+        "baseline_blobs_no_delete",
+        "baseline_blobs",
+        "baseline_blobs is immutable",
+        "",
+    ),
+    (
+        "governance_decisions_no_delete",
+        "governance_decisions",
+        "governance_decisions is immutable",
+        "",
+    ),
 ];
 
 fn bad(table: &str, col: &str, why: impl std::fmt::Display) -> StoreError {
@@ -793,8 +945,11 @@ pub async fn wipe(db: &Db) -> StoreResult<()> {
         }
         Db::Sqlite { write, .. } => {
             let mut tx = write.begin().await.map_err(db_err)?;
-            sqlx::raw_sql("DROP TRIGGER IF EXISTS audit_events_no_delete; DROP TRIGGER IF EXISTS revisions_no_delete; \
-                 DROP TRIGGER IF EXISTS vv_results_no_delete; DROP TRIGGER IF EXISTS vv_snapshots_no_delete;")
+            let drop: String = SQLITE_DELETE_GUARDS
+                .iter()
+                .map(|(name, ..)| format!("DROP TRIGGER IF EXISTS {name}; "))
+                .collect();
+            sqlx::raw_sql(&drop)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -812,19 +967,19 @@ pub async fn wipe(db: &Db) -> StoreResult<()> {
                     .await
                     .map_err(db_err)?;
             }
-            sqlx::raw_sql(
-                "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events \
-                 BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END; \
-                 CREATE TRIGGER revisions_no_delete BEFORE DELETE ON revisions \
-                 BEGIN SELECT RAISE(ABORT, 'revisions is append-only'); END; \
-                 CREATE TRIGGER vv_results_no_delete BEFORE DELETE ON vv_results \
-                 BEGIN SELECT RAISE(ABORT, 'vv_results is immutable'); END; \
-                 CREATE TRIGGER vv_snapshots_no_delete BEFORE DELETE ON vv_snapshots \
-                 BEGIN SELECT RAISE(ABORT, 'vv_snapshots is immutable'); END;",
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            let create: String = SQLITE_DELETE_GUARDS
+                .iter()
+                .map(|(name, table, message, when)| {
+                    format!(
+                        "CREATE TRIGGER {name} BEFORE DELETE ON {table}{when} \
+                         BEGIN SELECT RAISE(ABORT, '{message}'); END; "
+                    )
+                })
+                .collect();
+            sqlx::raw_sql(&create)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
             tx.commit().await.map_err(db_err)?;
         }
     }

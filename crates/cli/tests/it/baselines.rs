@@ -770,10 +770,63 @@ async fn baseline_and_release_pages(b: Backend) {
     assert_eq!(res.status(), 200);
 }
 
+async fn demo_has_two_baselines_and_a_release_pack(b: Backend) {
+    let t = opensesa_testkit::TestApp::start(b).await;
+    opensesa::demo::seed(&t.app, opensesa::demo::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    // Seeding again adds nothing.
+    opensesa::demo::seed(&t.app, opensesa::demo::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let lead = opensesa_app::Principal {
+        user: t
+            .app
+            .store
+            .find_user_by_email(
+                &opensesa_domain::accounts::Email::parse("lead@opensesa.local").unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap(),
+        session: None,
+    };
+    let (_, list) = t.app.list_baselines(&lead, "SAT").await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|b| b.status == BaselineStatus::Frozen));
+    let v = t
+        .app
+        .compare_baselines(
+            &lead,
+            "SAT",
+            "BL-001",
+            &CompareTo::Baseline("BL-002".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        v.comparison
+            .kind(ArtefactKind::Requirement)
+            .unwrap()
+            .added
+            .len(),
+        1
+    );
+    assert_eq!(
+        v.comparison.kind(ArtefactKind::Link).unwrap().added.len(),
+        1
+    );
+    let d = t.app.pack(&lead, "SAT", "RP-001").await.unwrap();
+    assert_eq!(d.actions.len(), 2);
+    assert_eq!(d.decisions.len(), 1);
+    assert!(!d.pack.documents.is_empty());
+}
+
 both!(
     freeze_is_for_leads_atomic_idempotent_and_recomputable,
     edits_leave_a_baseline_unchanged_and_compare_exactly,
     packs_lock_unlock_decide_and_act,
     a_clean_baseline_locks_without_override,
     baseline_and_release_pages,
+    demo_has_two_baselines_and_a_release_pack,
 );
