@@ -2,7 +2,7 @@
 //! drill-down) and release packs (checklist, lock and unlock, adoption actions, governance
 //! decisions, XLSX). Handlers stay thin: read the form, call one use case, render.
 
-mod baselines;
+mod baseline;
 mod releases;
 
 use crate::error::PageError;
@@ -34,18 +34,18 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/p/{code}/baselines",
-            get(baselines::list).post(baselines::create),
+            get(baseline::list).post(baseline::create),
         )
-        .route("/p/{code}/baselines/compare", get(baselines::compare))
-        .route("/p/{code}/baselines/diff", get(baselines::diff))
+        .route("/p/{code}/baselines/compare", get(baseline::compare))
+        .route("/p/{code}/baselines/diff", get(baseline::diff))
         .route(
             "/p/{code}/baselines/{hid}",
-            get(baselines::page).post(baselines::edit),
+            get(baseline::page).post(baseline::edit),
         )
-        .route("/p/{code}/baselines/{hid}/freeze", post(baselines::freeze))
+        .route("/p/{code}/baselines/{hid}/freeze", post(baseline::freeze))
         .route(
             "/p/{code}/baselines/{hid}/items.csv",
-            get(baselines::items_csv),
+            get(baseline::items_csv),
         )
         .route(
             "/p/{code}/releases",

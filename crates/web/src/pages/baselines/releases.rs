@@ -324,25 +324,29 @@ pub async fn page(
     pack_page(&st, &p, &c, &code, &hid, None).await
 }
 
+/// Where a pack form was posted: the request's state, caller and pack.
+struct On<'a> {
+    st: &'a AppState,
+    p: &'a Principal,
+    c: &'a Caller,
+    code: &'a str,
+    hid: &'a str,
+}
+
 /// Runs a pack form's use case: back to the pack with a flash, or the pack again with the
 /// refusal.
-async fn after<T>(
-    st: &AppState,
-    p: &Principal,
-    c: &Caller,
-    code: &str,
-    hid: &str,
-    f: Fields,
-    r: Result<T, AppError>,
-    ok: &str,
-) -> PageResult {
+async fn after<T>(on: On<'_>, f: Fields, r: Result<T, AppError>, ok: &str) -> PageResult {
     match recoverable(r, None)? {
         Ok(_) => Ok(redirect_with_flash(
-            st,
-            &format!("/p/{}/releases/{}", code.to_uppercase(), hid.to_uppercase()),
+            on.st,
+            &format!(
+                "/p/{}/releases/{}",
+                on.code.to_uppercase(),
+                on.hid.to_uppercase()
+            ),
             ok,
         )),
-        Err(failure) => pack_page(st, p, c, code, hid, Some((f, failure))).await,
+        Err(failure) => pack_page(on.st, on.p, on.c, on.code, on.hid, Some((f, failure))).await,
     }
 }
 
@@ -353,7 +357,19 @@ pub async fn edit(
 ) -> PageResult {
     let f = Fields(f);
     let r = st.app.edit_pack(&p, &code, &hid, &pack_input(&f)).await;
-    after(&st, &p, &c, &code, &hid, f, r, "Release pack saved.").await
+    after(
+        On {
+            st: &st,
+            p: &p,
+            c: &c,
+            code: &code,
+            hid: &hid,
+        },
+        f,
+        r,
+        "Release pack saved.",
+    )
+    .await
 }
 
 pub async fn lock(
@@ -364,7 +380,19 @@ pub async fn lock(
     let f = Fields(f);
     let reason = f.non_empty("reason");
     let r = st.app.lock_pack(&p, &code, &hid, reason.as_deref()).await;
-    after(&st, &p, &c, &code, &hid, f, r, "Release pack locked.").await
+    after(
+        On {
+            st: &st,
+            p: &p,
+            c: &c,
+            code: &code,
+            hid: &hid,
+        },
+        f,
+        r,
+        "Release pack locked.",
+    )
+    .await
 }
 
 pub async fn unlock(
@@ -374,7 +402,19 @@ pub async fn unlock(
 ) -> PageResult {
     let f = Fields(f);
     let r = st.app.unlock_pack(&p, &code, &hid, &f.text("reason")).await;
-    after(&st, &p, &c, &code, &hid, f, r, "Release pack unlocked.").await
+    after(
+        On {
+            st: &st,
+            p: &p,
+            c: &c,
+            code: &code,
+            hid: &hid,
+        },
+        f,
+        r,
+        "Release pack unlocked.",
+    )
+    .await
 }
 
 pub async fn decide(
@@ -389,7 +429,19 @@ pub async fn decide(
         conditions: f.text("conditions"),
     };
     let r = st.app.decide_pack(&p, &code, &hid, &input).await;
-    after(&st, &p, &c, &code, &hid, f, r, "Decision recorded.").await
+    after(
+        On {
+            st: &st,
+            p: &p,
+            c: &c,
+            code: &code,
+            hid: &hid,
+        },
+        f,
+        r,
+        "Decision recorded.",
+    )
+    .await
 }
 
 fn action_input(f: &Fields) -> ActionInput {
@@ -407,7 +459,19 @@ pub async fn add_action(
 ) -> PageResult {
     let f = Fields(f);
     let r = st.app.add_action(&p, &code, &hid, &action_input(&f)).await;
-    after(&st, &p, &c, &code, &hid, f, r, "Adoption action added.").await
+    after(
+        On {
+            st: &st,
+            p: &p,
+            c: &c,
+            code: &code,
+            hid: &hid,
+        },
+        f,
+        r,
+        "Adoption action added.",
+    )
+    .await
 }
 
 /// The pack an action belongs to, for the redirect.
@@ -438,7 +502,19 @@ pub async fn edit_action(
     let f = Fields(f);
     let pack = action_pack(&st, &p, &code, &hid).await?;
     let r = st.app.edit_action(&p, &code, &hid, &action_input(&f)).await;
-    after(&st, &p, &c, &code, &pack, f, r, "Adoption action saved.").await
+    after(
+        On {
+            st: &st,
+            p: &p,
+            c: &c,
+            code: &code,
+            hid: &pack,
+        },
+        f,
+        r,
+        "Adoption action saved.",
+    )
+    .await
 }
 
 pub async fn move_action(
@@ -452,7 +528,19 @@ pub async fn move_action(
         Ok(to) => st.app.move_action(&p, &code, &hid, to).await,
         Err(e) => Err(AppError::field("to", e)),
     };
-    after(&st, &p, &c, &code, &pack, f, r, "Adoption action updated.").await
+    after(
+        On {
+            st: &st,
+            p: &p,
+            c: &c,
+            code: &code,
+            hid: &pack,
+        },
+        f,
+        r,
+        "Adoption action updated.",
+    )
+    .await
 }
 
 pub async fn xlsx(
