@@ -20,6 +20,7 @@ mod api;
 mod audit;
 mod auth;
 mod backup;
+mod baselines_api;
 mod browser;
 mod config;
 mod deploy;

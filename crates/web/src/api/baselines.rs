@@ -25,9 +25,8 @@ use opensesa_app::ports::PackSummary;
 use opensesa_app::{AppError, Principal};
 use opensesa_domain::access::{Permission, Role};
 use opensesa_domain::baselines::{
-    ActionInput, ActionStatus, AdoptionAction, ArtefactKind, Baseline, BaselineInput,
-    CheckItem, Decision, DecisionInput, Item, KindDiff, Pair, PackDocument, PackInput,
-    ReleasePack,
+    ActionInput, ActionStatus, AdoptionAction, ArtefactKind, Baseline, BaselineInput, CheckItem,
+    Decision, DecisionInput, Item, KindDiff, PackDocument, PackInput, Pair, ReleasePack,
 };
 use opensesa_domain::requirements::Module;
 use opensesa_domain::FieldErrors;
@@ -728,7 +727,12 @@ fn pack_detail_out(d: PackDetail) -> PackDetailOut {
     }
 }
 
-async fn pack_detail(st: &AppState, p: &Principal, code: &str, hid: &str) -> ApiResult<PackDetailOut> {
+async fn pack_detail(
+    st: &AppState,
+    p: &Principal,
+    code: &str,
+    hid: &str,
+) -> ApiResult<PackDetailOut> {
     Ok(Json(pack_detail_out(st.app.pack(p, code, hid).await?)))
 }
 
@@ -807,13 +811,24 @@ pub async fn create_pack(
     ApiJson(b): ApiJson<PackIn>,
 ) -> Created<PackDetailOut> {
     st.app.project_access(&p, &code, Permission::Write).await?;
-    let Some(baseline) = b.baseline.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
-        return Err(AppError::field("baseline", "is required: a frozen baseline, e.g. BL-001").into());
+    let Some(baseline) = b
+        .baseline
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    else {
+        return Err(
+            AppError::field("baseline", "is required: a frozen baseline, e.g. BL-001").into(),
+        );
     };
     let input = PackInput {
         name: b.name.unwrap_or_default(),
         notes: b.notes.unwrap_or_default(),
-        documents: b.documents.map(DocumentsIn::text).transpose()?.unwrap_or_default(),
+        documents: b
+            .documents
+            .map(DocumentsIn::text)
+            .transpose()?
+            .unwrap_or_default(),
     };
     let pack = st.app.create_pack(&p, &code, baseline, &input).await?;
     Ok((
@@ -923,7 +938,12 @@ pub async fn unlock_pack(
 ) -> ApiResult<PackDetailOut> {
     let pack = st
         .app
-        .unlock_pack(&p, &code, &human_id, b.reason.as_deref().unwrap_or_default())
+        .unlock_pack(
+            &p,
+            &code,
+            &human_id,
+            b.reason.as_deref().unwrap_or_default(),
+        )
         .await?;
     pack_detail(&st, &p, &code, &pack.human_id).await
 }
@@ -997,7 +1017,10 @@ pub async fn add_action(
         due: b.due.unwrap_or_default(),
     };
     let a = st.app.add_action(&p, &code, &human_id, &input).await?;
-    Ok((StatusCode::CREATED, action_response(&st, &p, &code, &a).await?))
+    Ok((
+        StatusCode::CREATED,
+        action_response(&st, &p, &code, &a).await?,
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/projects/{code}/actions/{human_id}", tag = "baselines",

@@ -142,10 +142,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             baselines::list_baselines,
             baselines::create_baseline
         ))
-        .routes(routes!(
-            baselines::get_baseline,
-            baselines::update_baseline
-        ))
+        .routes(routes!(baselines::get_baseline, baselines::update_baseline))
         .routes(routes!(baselines::freeze_baseline))
         .routes(routes!(baselines::baseline_items))
         .routes(routes!(baselines::compare_baselines))
