@@ -4,8 +4,7 @@ use crate::ports::{Journal, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use opensesa_domain::baselines::{
-    AdoptionAction, ArtefactKind, Baseline, BaselineScope, Decision, Frozen,
-    Item, ReleasePack,
+    AdoptionAction, ArtefactKind, Baseline, BaselineScope, Decision, Frozen, Item, ReleasePack,
 };
 use opensesa_domain::ids::{BaselineId, PackId, ProjectId, UserId};
 use serde::Serialize;
@@ -79,8 +78,11 @@ pub trait BaselineStore: Send + Sync {
     async fn group_bodies(&self, hashes: &[String]) -> StoreResult<Vec<GroupBody>>;
 
     async fn list_packs(&self, project: ProjectId) -> StoreResult<Vec<PackSummary>>;
-    async fn find_pack(&self, project: ProjectId, human_id: &str)
-        -> StoreResult<Option<ReleasePack>>;
+    async fn find_pack(
+        &self,
+        project: ProjectId,
+        human_id: &str,
+    ) -> StoreResult<Option<ReleasePack>>;
     async fn insert_pack(&self, pack: &ReleasePack, journal: &Journal) -> StoreResult<String>;
     /// Optimistic: the stored revision must be `expected_revision`.
     async fn update_pack(
@@ -101,8 +103,11 @@ pub trait BaselineStore: Send + Sync {
         project: ProjectId,
         human_id: &str,
     ) -> StoreResult<Option<AdoptionAction>>;
-    async fn insert_action(&self, action: &AdoptionAction, journal: &Journal)
-        -> StoreResult<String>;
+    async fn insert_action(
+        &self,
+        action: &AdoptionAction,
+        journal: &Journal,
+    ) -> StoreResult<String>;
     async fn update_action(
         &self,
         action: &AdoptionAction,

@@ -102,7 +102,11 @@ pub fn comparison_xlsx(v: &ComparisonView) -> AppResult<Download> {
         }
     }
     Ok(Download {
-        file_name: format!("compare-{}-{}.xlsx", v.from.human_id, v.to_label().replace(' ', "-")),
+        file_name: format!(
+            "compare-{}-{}.xlsx",
+            v.from.human_id,
+            v.to_label().replace(' ', "-")
+        ),
         content_type: SheetFormat::Xlsx.content_type(),
         bytes: w.finish().map_err(err)?,
     })
@@ -131,19 +135,39 @@ impl App {
                 "baseline content hash",
                 frozen.map(|f| f.content_hash.clone()).unwrap_or_default(),
             ),
-            ("baseline items", frozen.map(|f| f.items.to_string()).unwrap_or_default()),
-            ("checklist", if d.checklist.passed() { "passed" } else { "failing" }.to_owned()),
-            ("lock override", d.pack.lock_override.clone().unwrap_or_default()),
+            (
+                "baseline items",
+                frozen.map(|f| f.items.to_string()).unwrap_or_default(),
+            ),
+            (
+                "checklist",
+                if d.checklist.passed() {
+                    "passed"
+                } else {
+                    "failing"
+                }
+                .to_owned(),
+            ),
+            (
+                "lock override",
+                d.pack.lock_override.clone().unwrap_or_default(),
+            ),
             ("notes", d.pack.notes.clone()),
         ];
         for (k, v) in rows {
             w.row(&[k.into(), v.as_str().into()]).map_err(err)?;
         }
         w.add_sheet("Checklist").map_err(err)?;
-        w.header(&["check", "label", "passed", "detail"]).map_err(err)?;
+        w.header(&["check", "label", "passed", "detail"])
+            .map_err(err)?;
         for c in &d.checklist.items {
-            w.row(&[c.id.into(), c.label.into(), Cell::Bool(c.passed), c.detail.as_str().into()])
-                .map_err(err)?;
+            w.row(&[
+                c.id.into(),
+                c.label.into(),
+                Cell::Bool(c.passed),
+                c.detail.as_str().into(),
+            ])
+            .map_err(err)?;
         }
         for n in &d.checklist.notes {
             w.row(&["note".into(), Cell::Empty, Cell::Empty, n.as_str().into()])
@@ -179,8 +203,15 @@ impl App {
             .map_err(err)?;
         }
         w.add_sheet("Decisions").map_err(err)?;
-        w.header(&["decided", "by", "decision", "rationale", "conditions", "checklist passed"])
-            .map_err(err)?;
+        w.header(&[
+            "decided",
+            "by",
+            "decision",
+            "rationale",
+            "conditions",
+            "checklist passed",
+        ])
+        .map_err(err)?;
         for dec in &d.decisions {
             w.row(&[
                 dec.decided_at.to_rfc3339().as_str().into(),

@@ -14,8 +14,7 @@ use opensesa_domain::access::Permission;
 use opensesa_domain::audit::Action;
 use opensesa_domain::baselines::content::{decode, group_items};
 use opensesa_domain::baselines::{
-    compare, ArtefactKind, Baseline, BaselineInput, BaselineScope, BaselineStatus, Comparison,
-    Item,
+    compare, ArtefactKind, Baseline, BaselineInput, BaselineScope, BaselineStatus, Comparison, Item,
 };
 use opensesa_domain::ids::{BaselineId, ModuleId};
 use opensesa_domain::textdiff::{snapshot_diff, FieldDiff};
@@ -92,7 +91,9 @@ impl App {
         principal: &Principal,
         code: &str,
     ) -> AppResult<(ProjectCtx, Vec<Baseline>)> {
-        let ctx = self.project_access(principal, code, Permission::Read).await?;
+        let ctx = self
+            .project_access(principal, code, Permission::Read)
+            .await?;
         let list = self.store.list_baselines(ctx.project.id).await?;
         Ok((ctx, list))
     }
@@ -114,7 +115,9 @@ impl App {
         code: &str,
         human_id: &str,
     ) -> AppResult<BaselineDetail> {
-        let ctx = self.project_access(principal, code, Permission::Read).await?;
+        let ctx = self
+            .project_access(principal, code, Permission::Read)
+            .await?;
         let baseline = self.baseline_of(&ctx, human_id).await?;
         let modules = self.store.list_modules(ctx.project.id).await?;
         let scope = if baseline.scope.modules.is_empty() {
@@ -163,7 +166,10 @@ impl App {
                 .iter()
                 .find(|m| m.prefix.eq_ignore_ascii_case(p))
                 .ok_or_else(|| {
-                    AppError::field("modules", format!("no requirement module has the prefix {p}"))
+                    AppError::field(
+                        "modules",
+                        format!("no requirement module has the prefix {p}"),
+                    )
                 })?;
             if !ids.contains(&m.id) {
                 ids.push(m.id);
@@ -184,7 +190,9 @@ impl App {
         modules: &str,
         include_vv: bool,
     ) -> AppResult<Baseline> {
-        let ctx = self.project_access(principal, code, Permission::Write).await?;
+        let ctx = self
+            .project_access(principal, code, Permission::Write)
+            .await?;
         let (name, description) = input.parse().map_err(AppError::Validation)?;
         let scope = self.baseline_scope(&ctx, modules, include_vv).await?;
         let now = self.clock.now();
@@ -227,7 +235,9 @@ impl App {
         modules: &str,
         include_vv: bool,
     ) -> AppResult<Baseline> {
-        let ctx = self.project_access(principal, code, Permission::Write).await?;
+        let ctx = self
+            .project_access(principal, code, Permission::Write)
+            .await?;
         let before = self.baseline_of(&ctx, human_id).await?;
         if before.status == BaselineStatus::Frozen {
             return Err(AppError::Conflict(format!(
@@ -266,7 +276,9 @@ impl App {
         code: &str,
         human_id: &str,
     ) -> AppResult<Baseline> {
-        let ctx = self.project_access(principal, code, Permission::Lead).await?;
+        let ctx = self
+            .project_access(principal, code, Permission::Lead)
+            .await?;
         let before = self.baseline_of(&ctx, human_id).await?;
         if before.status == BaselineStatus::Frozen {
             return Ok(before);
@@ -281,7 +293,12 @@ impl App {
         );
         match self
             .store
-            .freeze_baseline(before.id, Some(principal.user.id), self.clock.now(), &journal)
+            .freeze_baseline(
+                before.id,
+                Some(principal.user.id),
+                self.clock.now(),
+                &journal,
+            )
             .await
         {
             // Someone froze it between our read and our write: the result is the same.
@@ -324,7 +341,9 @@ impl App {
         code: &str,
         human_id: &str,
     ) -> AppResult<(ProjectCtx, Baseline, Vec<Item>)> {
-        let ctx = self.project_access(principal, code, Permission::Read).await?;
+        let ctx = self
+            .project_access(principal, code, Permission::Read)
+            .await?;
         let b = self.baseline_of(&ctx, human_id).await?;
         let mut items = if b.status == BaselineStatus::Frozen {
             self.frozen_items(&b).await?
@@ -344,7 +363,9 @@ impl App {
         from: &str,
         to: &CompareTo,
     ) -> AppResult<ComparisonView> {
-        let ctx = self.project_access(principal, code, Permission::Read).await?;
+        let ctx = self
+            .project_access(principal, code, Permission::Read)
+            .await?;
         let a = self.baseline_of(&ctx, from).await?;
         if a.status != BaselineStatus::Frozen {
             return Err(AppError::field(
@@ -438,7 +459,9 @@ impl App {
         from_revision: i64,
         to_revision: i64,
     ) -> AppResult<ArtefactDiff> {
-        let ctx = self.project_access(principal, code, Permission::Read).await?;
+        let ctx = self
+            .project_access(principal, code, Permission::Read)
+            .await?;
         let kind = ArtefactKind::parse(kind).map_err(|e| AppError::field("kind", e))?;
         if !kind.has_revisions() {
             return Err(AppError::field(

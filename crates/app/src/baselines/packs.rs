@@ -44,7 +44,9 @@ impl App {
         principal: &Principal,
         code: &str,
     ) -> AppResult<(ProjectCtx, Vec<PackSummary>)> {
-        let ctx = self.project_access(principal, code, Permission::Read).await?;
+        let ctx = self
+            .project_access(principal, code, Permission::Read)
+            .await?;
         let packs = self.store.list_packs(ctx.project.id).await?;
         Ok((ctx, packs))
     }
@@ -84,8 +86,10 @@ impl App {
         let defects = self.store.list_defects(project).await?;
 
         let facts: HashMap<Uuid, _> = facts.iter().map(|f| (f.id.0, f)).collect();
-        let case_ids: HashMap<Uuid, &str> =
-            cases.iter().map(|c| (c.id.0, c.human_id.as_str())).collect();
+        let case_ids: HashMap<Uuid, &str> = cases
+            .iter()
+            .map(|c| (c.id.0, c.human_id.as_str()))
+            .collect();
         let mut f = ChecklistFacts::default();
         let mut in_scope: HashSet<Uuid> = HashSet::new();
         for i in items.iter().filter(|i| i.kind == ArtefactKind::Requirement) {
@@ -158,7 +162,9 @@ impl App {
         code: &str,
         human_id: &str,
     ) -> AppResult<PackDetail> {
-        let (ctx, pack) = self.pack_of(principal, code, human_id, Permission::Read).await?;
+        let (ctx, pack) = self
+            .pack_of(principal, code, human_id, Permission::Read)
+            .await?;
         let baseline = self.pack_baseline(&ctx, &pack).await?;
         let checklist = self.readiness(&ctx, &baseline).await?;
         let actions = self.store.pack_actions(pack.id).await?;
@@ -192,7 +198,9 @@ impl App {
         baseline: &str,
         input: &PackInput,
     ) -> AppResult<ReleasePack> {
-        let ctx = self.project_access(principal, code, Permission::Write).await?;
+        let ctx = self
+            .project_access(principal, code, Permission::Write)
+            .await?;
         let (name, notes, documents) = input.parse().map_err(AppError::Validation)?;
         let b = self
             .store
@@ -202,7 +210,10 @@ impl App {
         if b.status != BaselineStatus::Frozen {
             return Err(AppError::field(
                 "baseline",
-                format!("{} is a draft: a release pack needs a frozen baseline", b.human_id),
+                format!(
+                    "{} is a draft: a release pack needs a frozen baseline",
+                    b.human_id
+                ),
             ));
         }
         let now = self.clock.now();
@@ -224,11 +235,17 @@ impl App {
             updated_at: now,
         };
         let journal = Journal::event(
-            EventBuilder::by(self, principal, Action::Create, ReleasePack::ARTEFACT_TYPE, pack.id)
-                .project(ctx.project.id)
-                .changes(&json!({}), &pack.snapshot())
-                .change("human_id", json!(null), json!(""))
-                .build(),
+            EventBuilder::by(
+                self,
+                principal,
+                Action::Create,
+                ReleasePack::ARTEFACT_TYPE,
+                pack.id,
+            )
+            .project(ctx.project.id)
+            .changes(&json!({}), &pack.snapshot())
+            .change("human_id", json!(null), json!(""))
+            .build(),
         )
         .with_revision(Revision::of(&pack, Some(principal.user.id), now));
         pack.human_id = self
@@ -247,7 +264,9 @@ impl App {
         human_id: &str,
         input: &PackInput,
     ) -> AppResult<ReleasePack> {
-        let (ctx, before) = self.pack_of(principal, code, human_id, Permission::Write).await?;
+        let (ctx, before) = self
+            .pack_of(principal, code, human_id, Permission::Write)
+            .await?;
         if before.status == PackStatus::Locked {
             return Err(AppError::Conflict(format!(
                 "release pack {} is locked; a lead unlocks it (with a reason) before it changes",
@@ -266,10 +285,16 @@ impl App {
         p.revision += 1;
         p.updated_at = now;
         let journal = Journal::event(
-            EventBuilder::by(self, principal, Action::Update, ReleasePack::ARTEFACT_TYPE, p.id)
-                .project(ctx.project.id)
-                .changes(&before.snapshot(), &p.snapshot())
-                .build(),
+            EventBuilder::by(
+                self,
+                principal,
+                Action::Update,
+                ReleasePack::ARTEFACT_TYPE,
+                p.id,
+            )
+            .project(ctx.project.id)
+            .changes(&before.snapshot(), &p.snapshot())
+            .build(),
         )
         .with_revision(Revision::of(&p, Some(principal.user.id), now));
         self.store
@@ -287,7 +312,9 @@ impl App {
         human_id: &str,
         override_reason: Option<&str>,
     ) -> AppResult<ReleasePack> {
-        let (ctx, before) = self.pack_of(principal, code, human_id, Permission::Lead).await?;
+        let (ctx, before) = self
+            .pack_of(principal, code, human_id, Permission::Lead)
+            .await?;
         if before.status == PackStatus::Locked {
             return Err(AppError::Conflict(format!(
                 "release pack {} is locked already",
@@ -323,12 +350,30 @@ impl App {
         p.locked_at = Some(now);
         p.lock_override = reason.clone();
         p.updated_at = now;
-        let event = EventBuilder::by(self, principal, Action::Transition, ReleasePack::ARTEFACT_TYPE, p.id)
-            .project(ctx.project.id)
-            .change("status", json!("draft"), json!("locked"))
-            .change("checklist", json!(null), json!(if checklist.passed() { "passed" } else { "overridden" }))
-            .change("baseline_hash", json!(null), json!(baseline.frozen.as_ref().map(|f| f.content_hash.clone())))
-            .reason(reason);
+        let event = EventBuilder::by(
+            self,
+            principal,
+            Action::Transition,
+            ReleasePack::ARTEFACT_TYPE,
+            p.id,
+        )
+        .project(ctx.project.id)
+        .change("status", json!("draft"), json!("locked"))
+        .change(
+            "checklist",
+            json!(null),
+            json!(if checklist.passed() {
+                "passed"
+            } else {
+                "overridden"
+            }),
+        )
+        .change(
+            "baseline_hash",
+            json!(null),
+            json!(baseline.frozen.as_ref().map(|f| f.content_hash.clone())),
+        )
+        .reason(reason);
         self.store
             .update_pack(&p, before.revision, &Journal::event(event.build()))
             .await
@@ -344,7 +389,9 @@ impl App {
         human_id: &str,
         reason: &str,
     ) -> AppResult<ReleasePack> {
-        let (ctx, before) = self.pack_of(principal, code, human_id, Permission::Lead).await?;
+        let (ctx, before) = self
+            .pack_of(principal, code, human_id, Permission::Lead)
+            .await?;
         if before.status != PackStatus::Locked {
             return Err(AppError::Conflict(format!(
                 "release pack {} is not locked",
@@ -358,10 +405,16 @@ impl App {
         p.locked_at = None;
         p.lock_override = None;
         p.updated_at = self.clock.now();
-        let event = EventBuilder::by(self, principal, Action::Transition, ReleasePack::ARTEFACT_TYPE, p.id)
-            .project(ctx.project.id)
-            .change("status", json!("locked"), json!("draft"))
-            .reason(Some(reason));
+        let event = EventBuilder::by(
+            self,
+            principal,
+            Action::Transition,
+            ReleasePack::ARTEFACT_TYPE,
+            p.id,
+        )
+        .project(ctx.project.id)
+        .change("status", json!("locked"), json!("draft"))
+        .reason(Some(reason));
         self.store
             .update_pack(&p, before.revision, &Journal::event(event.build()))
             .await
@@ -377,7 +430,9 @@ impl App {
         human_id: &str,
         input: &DecisionInput,
     ) -> AppResult<Decision> {
-        let (ctx, pack) = self.pack_of(principal, code, human_id, Permission::Lead).await?;
+        let (ctx, pack) = self
+            .pack_of(principal, code, human_id, Permission::Lead)
+            .await?;
         let (kind, rationale, conditions) = input.parse().map_err(AppError::Validation)?;
         let baseline = self.pack_baseline(&ctx, &pack).await?;
         let checklist = self.readiness(&ctx, &baseline).await?;
@@ -394,13 +449,19 @@ impl App {
             decided_at: self.clock.now(),
         };
         let journal = Journal::event(
-            EventBuilder::by(self, principal, Action::Create, ReleasePack::ARTEFACT_TYPE, pack.id)
-                .project(ctx.project.id)
-                .change("decision", json!(null), json!(d.kind))
-                .change("conditions", json!(null), json!(d.conditions))
-                .change("checklist_passed", json!(null), json!(d.checklist_passed))
-                .reason(Some(d.rationale.clone()))
-                .build(),
+            EventBuilder::by(
+                self,
+                principal,
+                Action::Create,
+                ReleasePack::ARTEFACT_TYPE,
+                pack.id,
+            )
+            .project(ctx.project.id)
+            .change("decision", json!(null), json!(d.kind))
+            .change("conditions", json!(null), json!(d.conditions))
+            .change("checklist_passed", json!(null), json!(d.checklist_passed))
+            .reason(Some(d.rationale.clone()))
+            .build(),
         );
         self.store
             .insert_decision(&d, &journal)
@@ -416,7 +477,9 @@ impl App {
         pack: &str,
         input: &ActionInput,
     ) -> AppResult<AdoptionAction> {
-        let (ctx, pack) = self.pack_of(principal, code, pack, Permission::Write).await?;
+        let (ctx, pack) = self
+            .pack_of(principal, code, pack, Permission::Write)
+            .await?;
         let (title, owner, due) = input.parse().map_err(AppError::Validation)?;
         let now = self.clock.now();
         let mut a = AdoptionAction {
@@ -433,12 +496,18 @@ impl App {
             updated_at: now,
         };
         let journal = Journal::event(
-            EventBuilder::by(self, principal, Action::Create, AdoptionAction::ARTEFACT_TYPE, a.id)
-                .project(ctx.project.id)
-                .changes(&json!({}), &a.snapshot())
-                .change("human_id", json!(null), json!(""))
-                .change("pack", json!(null), json!(pack.human_id))
-                .build(),
+            EventBuilder::by(
+                self,
+                principal,
+                Action::Create,
+                AdoptionAction::ARTEFACT_TYPE,
+                a.id,
+            )
+            .project(ctx.project.id)
+            .changes(&json!({}), &a.snapshot())
+            .change("human_id", json!(null), json!(""))
+            .change("pack", json!(null), json!(pack.human_id))
+            .build(),
         )
         .with_revision(Revision::of(&a, Some(principal.user.id), now));
         a.human_id = self
@@ -455,7 +524,9 @@ impl App {
         code: &str,
         human_id: &str,
     ) -> AppResult<(ProjectCtx, AdoptionAction)> {
-        let ctx = self.project_access(principal, code, Permission::Write).await?;
+        let ctx = self
+            .project_access(principal, code, Permission::Write)
+            .await?;
         let a = self
             .store
             .find_action(ctx.project.id, &human_id.trim().to_uppercase())
@@ -484,10 +555,16 @@ impl App {
         a.revision += 1;
         a.updated_at = now;
         let journal = Journal::event(
-            EventBuilder::by(self, principal, Action::Update, AdoptionAction::ARTEFACT_TYPE, a.id)
-                .project(ctx.project.id)
-                .changes(&before.snapshot(), &a.snapshot())
-                .build(),
+            EventBuilder::by(
+                self,
+                principal,
+                Action::Update,
+                AdoptionAction::ARTEFACT_TYPE,
+                a.id,
+            )
+            .project(ctx.project.id)
+            .changes(&before.snapshot(), &a.snapshot())
+            .build(),
         )
         .with_revision(Revision::of(&a, Some(principal.user.id), now));
         self.store
@@ -513,10 +590,16 @@ impl App {
         a.status = to;
         a.updated_at = self.clock.now();
         let journal = Journal::event(
-            EventBuilder::by(self, principal, Action::Transition, AdoptionAction::ARTEFACT_TYPE, a.id)
-                .project(ctx.project.id)
-                .change("status", json!(before.status), json!(a.status))
-                .build(),
+            EventBuilder::by(
+                self,
+                principal,
+                Action::Transition,
+                AdoptionAction::ARTEFACT_TYPE,
+                a.id,
+            )
+            .project(ctx.project.id)
+            .change("status", json!(before.status), json!(a.status))
+            .build(),
         );
         self.store
             .update_action(&a, before.revision, &journal)

@@ -60,7 +60,13 @@ fn examples(ids: &[String]) -> String {
     s
 }
 
-fn line(id: &'static str, label: &'static str, bad: &[String], ok: String, what: &str) -> CheckItem {
+fn line(
+    id: &'static str,
+    label: &'static str,
+    bad: &[String],
+    ok: String,
+    what: &str,
+) -> CheckItem {
     CheckItem {
         id,
         label,
@@ -92,12 +98,18 @@ pub fn evaluate(f: &ChecklistFacts) -> Checklist {
             "approved",
             "Every requirement in scope approved",
             &f.not_approved,
-            format!("{} requirements approved at their baselined revision", f.requirements),
+            format!(
+                "{} requirements approved at their baselined revision",
+                f.requirements
+            ),
             "not approved at the baselined revision",
         ),
         CheckItem {
             detail: if f.without_case.is_empty() {
-                format!("verification coverage 100 % ({covered} of {})", f.requirements)
+                format!(
+                    "verification coverage 100 % ({covered} of {})",
+                    f.requirements
+                )
             } else {
                 format!(
                     "verification coverage {pct:.1} % ({covered} of {}); without a case: {}",
@@ -105,7 +117,13 @@ pub fn evaluate(f: &ChecklistFacts) -> Checklist {
                     examples(&f.without_case)
                 )
             },
-            ..line("coverage", "Every requirement verified by a case", &f.without_case, String::new(), "")
+            ..line(
+                "coverage",
+                "Every requirement verified by a case",
+                &f.without_case,
+                String::new(),
+                "",
+            )
         },
         line(
             "failing",
@@ -164,7 +182,11 @@ mod tests {
         let c = evaluate(&f);
         let failing: Vec<&str> = c.failing().iter().map(|i| i.id).collect();
         assert_eq!(failing, vec!["coverage", "defects"]);
-        assert!(c.items[1].detail.contains("66.7 %"), "{}", c.items[1].detail);
+        assert!(
+            c.items[1].detail.contains("66.7 %"),
+            "{}",
+            c.items[1].detail
+        );
         assert!(c.items[3].detail.contains("DEF-002 (major)"));
     }
 
@@ -176,6 +198,10 @@ mod tests {
             ..Default::default()
         };
         let c = evaluate(&f);
-        assert!(c.items[0].detail.ends_with("and 2 more"), "{}", c.items[0].detail);
+        assert!(
+            c.items[0].detail.ends_with("and 2 more"),
+            "{}",
+            c.items[0].detail
+        );
     }
 }

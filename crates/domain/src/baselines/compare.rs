@@ -66,7 +66,8 @@ pub fn compare(from: Vec<Item>, to: Vec<Item>) -> Comparison {
             _ => (i.kind, i.id),
         }
     };
-    let mut old: HashMap<(ArtefactKind, Uuid), Item> = from.into_iter().map(|i| (key(&i), i)).collect();
+    let mut old: HashMap<(ArtefactKind, Uuid), Item> =
+        from.into_iter().map(|i| (key(&i), i)).collect();
     let mut out = Comparison::default();
     let mut to = to;
     to.sort_by(|a, b| (a.kind, &a.label, a.id).cmp(&(b.kind, &b.label, b.id)));
@@ -81,14 +82,23 @@ pub fn compare(from: Vec<Item>, to: Vec<Item>) -> Comparison {
                     && (prev.group != new.group || prev.parent != new.parent);
                 match (changed, moved) {
                     (false, false) => {}
-                    (true, false) => diff.changed.push(Pair { from: prev, to: new }),
-                    (false, true) => diff.moved.push(Pair { from: prev, to: new }),
+                    (true, false) => diff.changed.push(Pair {
+                        from: prev,
+                        to: new,
+                    }),
+                    (false, true) => diff.moved.push(Pair {
+                        from: prev,
+                        to: new,
+                    }),
                     (true, true) => {
                         diff.changed.push(Pair {
                             from: prev.clone(),
                             to: new.clone(),
                         });
-                        diff.moved.push(Pair { from: prev, to: new });
+                        diff.moved.push(Pair {
+                            from: prev,
+                            to: new,
+                        });
                     }
                 }
             }
@@ -140,8 +150,14 @@ mod tests {
         ];
         let c = compare(from, to);
         let r = c.kind(Requirement).unwrap();
-        assert_eq!(r.added.iter().map(|i| i.id.as_u128()).collect::<Vec<_>>(), vec![5]);
-        assert_eq!(r.removed.iter().map(|i| i.id.as_u128()).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(
+            r.added.iter().map(|i| i.id.as_u128()).collect::<Vec<_>>(),
+            vec![5]
+        );
+        assert_eq!(
+            r.removed.iter().map(|i| i.id.as_u128()).collect::<Vec<_>>(),
+            vec![2]
+        );
         assert_eq!(r.changed.len(), 1);
         assert_eq!(r.changed[0].to.hash, "c2");
         assert_eq!(r.moved.len(), 1);

@@ -130,7 +130,10 @@ pub fn decode(kind: ArtefactKind, group: Uuid, body: &str) -> Result<Vec<Item>, 
         .map(|(n, line)| {
             let mut f = line.splitn(5, '\t');
             let bad = || format!("baseline group line {} is damaged: {line:?}", n + 1);
-            let id = f.next().and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(bad)?;
+            let id = f
+                .next()
+                .and_then(|s| Uuid::parse_str(s).ok())
+                .ok_or_else(bad)?;
             let revision = f.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
             let hash = f.next().ok_or_else(bad)?.to_owned();
             let parent = match f.next().ok_or_else(bad)? {
@@ -228,7 +231,12 @@ mod tests {
         a.label = "tab\there".into();
         let groups = group_items(vec![a.clone(), item(ArtefactKind::Requirement, 1, 9, "cd")]);
         assert_eq!(groups.len(), 1);
-        let back = decode(ArtefactKind::Requirement, Uuid::from_u128(9), &groups[0].body()).unwrap();
+        let back = decode(
+            ArtefactKind::Requirement,
+            Uuid::from_u128(9),
+            &groups[0].body(),
+        )
+        .unwrap();
         assert_eq!(back[0].id, Uuid::from_u128(1));
         assert_eq!(back[1].parent, a.parent);
         assert_eq!(back[1].label, "tab here");
@@ -247,11 +255,7 @@ mod tests {
         let b = item(ArtefactKind::Link, 1, 8, "h1");
         let h = content_hash([&a, &b]);
         assert_eq!(h, content_hash([&b, &a]));
-        let text = format!(
-            "{} h1\n{} h2\n",
-            Uuid::from_u128(1),
-            Uuid::from_u128(2)
-        );
+        let text = format!("{} h1\n{} h2\n", Uuid::from_u128(1), Uuid::from_u128(2));
         assert_eq!(h, hex(&Sha256::digest(text.as_bytes())));
         let mut c = b.clone();
         c.hash = "h3".into();
@@ -266,6 +270,9 @@ mod tests {
             item(ArtefactKind::Link, 3, 1, "c"),
         ]);
         assert_eq!(g.len(), 3);
-        assert_eq!(counts(g.iter().flat_map(|g| &g.items))[&ArtefactKind::Requirement], 2);
+        assert_eq!(
+            counts(g.iter().flat_map(|g| &g.items))[&ArtefactKind::Requirement],
+            2
+        );
     }
 }

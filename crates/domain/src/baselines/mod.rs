@@ -8,7 +8,7 @@ pub mod compare;
 pub mod content;
 
 use crate::access::Role;
-use crate::ids::{BaselineId, DecisionId, ModuleId, PackId, ProjectId, ActionId, UserId};
+use crate::ids::{ActionId, BaselineId, DecisionId, ModuleId, PackId, ProjectId, UserId};
 use crate::portfolio::{parse_date, parse_description, parse_name};
 use crate::requirements::model::text_enum;
 use crate::revision::Versioned;
@@ -98,7 +98,11 @@ const ACTION_EDGES: [Edge<ActionStatus>; 9] = [
     edge(ActionStatus::Open, ActionStatus::Done, Role::Editor),
     edge(ActionStatus::InProgress, ActionStatus::Done, Role::Editor),
     edge(ActionStatus::Open, ActionStatus::Cancelled, Role::Editor),
-    edge(ActionStatus::InProgress, ActionStatus::Cancelled, Role::Editor),
+    edge(
+        ActionStatus::InProgress,
+        ActionStatus::Cancelled,
+        Role::Editor,
+    ),
     edge(ActionStatus::Done, ActionStatus::InProgress, Role::Lead),
     edge(ActionStatus::Cancelled, ActionStatus::Open, Role::Lead),
     edge(ActionStatus::Done, ActionStatus::Open, Role::Lead),
@@ -432,7 +436,9 @@ mod tests {
 
     #[test]
     fn action_machine_refuses_unlisted_steps_and_roles() {
-        assert!(ActionStatus::Open.check_move(ActionStatus::Done, Role::Editor).is_ok());
+        assert!(ActionStatus::Open
+            .check_move(ActionStatus::Done, Role::Editor)
+            .is_ok());
         assert!(ActionStatus::Done
             .check_move(ActionStatus::Cancelled, Role::Lead)
             .is_err());

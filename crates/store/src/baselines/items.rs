@@ -138,7 +138,8 @@ pub fn build_items(scope: &BaselineScope, raw: RawItems) -> Vec<Item> {
         raw.modules.len() + raw.requirements.len() + raw.links.len() + raw.cases.len() * 2,
     );
     // Each end's label and group, for links.
-    let mut ends: HashMap<Uuid, (String, Uuid)> = HashMap::with_capacity(raw.requirements.len() + raw.cases.len());
+    let mut ends: HashMap<Uuid, (String, Uuid)> =
+        HashMap::with_capacity(raw.requirements.len() + raw.cases.len());
     for (id, parent, prefix, revision, hash) in raw.modules {
         if !scope.covers_module(ModuleId(id)) {
             continue;

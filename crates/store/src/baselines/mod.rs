@@ -196,7 +196,10 @@ impl BaselineStore for Db {
             while start < fresh.len() {
                 let mut end = start;
                 let mut bytes = 0;
-                while end < fresh.len() && (end == start || bytes + fresh[end].3.len() < BLOB_BYTES_PER_STATEMENT) && end - start < 200 {
+                while end < fresh.len()
+                    && (end == start || bytes + fresh[end].3.len() < BLOB_BYTES_PER_STATEMENT)
+                    && end - start < 200
+                {
                     bytes += fresh[end].3.len();
                     end += 1;
                 }
@@ -204,7 +207,10 @@ impl BaselineStore for Db {
                     "INSERT INTO baseline_blobs (hash, kind, items, body) ",
                 );
                 qb.push_values(&fresh[start..end], |mut b, (h, k, n, body)| {
-                    b.push_bind(*h).push_bind(*k).push_bind(*n).push_bind(body.as_str());
+                    b.push_bind(*h)
+                        .push_bind(*k)
+                        .push_bind(*n)
+                        .push_bind(body.as_str());
                 });
                 qb.build().execute(&mut *tx).await.map_err(db_err)?;
                 start = end;
@@ -363,8 +369,9 @@ impl BaselineStore for Db {
         project: ProjectId,
         human_id: &str,
     ) -> StoreResult<Option<ReleasePack>> {
-        let sql =
-            format!("SELECT {PACK_COLS} FROM release_packs WHERE project_id = $1 AND human_id = $2");
+        let sql = format!(
+            "SELECT {PACK_COLS} FROM release_packs WHERE project_id = $1 AND human_id = $2"
+        );
         let row: Option<PackRow> = read!(self, |p| sqlx::query_as(&sql)
             .bind(project.0)
             .bind(human_id)
@@ -444,13 +451,15 @@ impl BaselineStore for Db {
     }
 
     async fn approved_revisions(&self, project: ProjectId) -> StoreResult<HashMap<Uuid, i64>> {
-        let rows: Vec<(Uuid, i64)> = read!(self, |p| sqlx::query_as(
+        let rows: Vec<(Uuid, i64)> = read!(self, |p| {
+            sqlx::query_as(
             "SELECT id, approved_revision FROM requirements WHERE project_id = $1 AND approved_revision IS NOT NULL"
         )
         .bind(project.0)
         .fetch_all(p)
         .await
-        .map_err(db_err))?;
+        .map_err(db_err)
+        })?;
         Ok(rows.into_iter().collect())
     }
 

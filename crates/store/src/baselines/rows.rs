@@ -3,8 +3,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use opensesa_app::ports::{StoreError, StoreResult};
 use opensesa_domain::baselines::{
-    ActionStatus, AdoptionAction, Baseline, BaselineScope, BaselineStatus, Decision,
-    DecisionKind, Frozen, PackDocument, PackStatus, ReleasePack,
+    ActionStatus, AdoptionAction, Baseline, BaselineScope, BaselineStatus, Decision, DecisionKind,
+    Frozen, PackDocument, PackStatus, ReleasePack,
 };
 use opensesa_domain::ids::*;
 use sqlx::types::Json;
@@ -40,8 +40,7 @@ pub struct BaselineRow {
 impl TryFrom<BaselineRow> for Baseline {
     type Error = StoreError;
     fn try_from(r: BaselineRow) -> StoreResult<Self> {
-        let status =
-            BaselineStatus::parse(&r.status).map_err(|e| corrupt("baseline status", e))?;
+        let status = BaselineStatus::parse(&r.status).map_err(|e| corrupt("baseline status", e))?;
         let frozen = match (status, r.content_hash, r.frozen_at) {
             (BaselineStatus::Frozen, Some(content_hash), Some(frozen_at)) => Some(Frozen {
                 content_hash,
