@@ -395,7 +395,7 @@ async fn baselines_api_freeze_items_compare_and_diff(b: Backend) {
 
     // An edit after the freeze leaves the baseline as it was; the working state differs.
     let sys2 = c.get("/requirements/SYS-002", &c.viewer).await;
-    let sys2_id = sys2["id"].as_str().unwrap().to_owned();
+    let sys2_id = sys2["requirement"]["id"].as_str().unwrap().to_owned();
     let edited = c
         .want(
             200,
