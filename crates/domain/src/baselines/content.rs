@@ -168,7 +168,7 @@ pub fn group_items(items: Vec<Item>) -> Vec<Group> {
     by_key
         .into_iter()
         .map(|((kind, group), mut items)| {
-            items.sort_by(|a, b| a.id.cmp(&b.id));
+            items.sort_by_key(|a| a.id);
             let hash = body_hash(&encode(&items));
             Group {
                 kind,
