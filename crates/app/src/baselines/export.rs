@@ -13,7 +13,7 @@ fn err(e: SheetError) -> AppError {
     AppError::Internal(format!("xlsx export: {e}"))
 }
 
-fn item_cells<'a>(i: &'a Item) -> [Cell; 5] {
+fn item_cells(i: &Item) -> [Cell; 5] {
     [
         i.kind.as_str().into(),
         i.label.as_str().into(),
