@@ -21,6 +21,7 @@ mod audit;
 mod auth;
 mod backup;
 mod baselines;
+mod baselines_api;
 mod browser;
 mod config;
 mod deploy;

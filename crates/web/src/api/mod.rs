@@ -2,6 +2,7 @@
 //! checks. Every route is registered through `OpenApiRouter`, so the OpenAPI document at
 //! `/api/v1/openapi.json` is generated from the code and cannot miss a route.
 
+mod baselines;
 mod portfolio;
 mod requirements;
 pub mod system;
@@ -28,6 +29,7 @@ use utoipa_axum::routes;
     components(schemas(ErrorBody, ErrorDetail)),
     tags((name = "account"), (name = "portfolio"), (name = "projects"), (name = "audit"), (name = "system"),
         (name = "requirements", description = "Requirements management: modules, requirements and their review workflow, revisions, trace links, comments, review rounds, search, quality, coverage and the RVTM"),
+        (name = "baselines", description = "Baselines and release governance: draft and frozen baselines with their content hash and items, comparisons (two baselines, or a baseline and the working state) with field-level drill-down, release packs with the live readiness checklist, lock and unlock with reasons, governance decisions and adoption actions"),
         (name = "vv", description = "Verification and validation: plans and activities, cases and their `verifies` links, sets and runs, immutable results with evidence files and corrections, defects and their closing rule, snapshots, JUnit imports, the dashboard and reports"))
 )]
 struct ApiDoc;
@@ -135,7 +137,24 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(vv::junit_upload).layer(vv::upload_limit()))
         .routes(routes!(vv::get_junit))
         .routes(routes!(vv::apply_junit))
-        .routes(routes!(vv::dashboard));
+        .routes(routes!(vv::dashboard))
+        .routes(routes!(
+            baselines::list_baselines,
+            baselines::create_baseline
+        ))
+        .routes(routes!(baselines::get_baseline, baselines::update_baseline))
+        .routes(routes!(baselines::freeze_baseline))
+        .routes(routes!(baselines::baseline_items))
+        .routes(routes!(baselines::compare_baselines))
+        .routes(routes!(baselines::artefact_diff))
+        .routes(routes!(baselines::list_packs, baselines::create_pack))
+        .routes(routes!(baselines::get_pack, baselines::update_pack))
+        .routes(routes!(baselines::lock_pack))
+        .routes(routes!(baselines::unlock_pack))
+        .routes(routes!(baselines::decide_pack))
+        .routes(routes!(baselines::add_action))
+        .routes(routes!(baselines::update_action))
+        .routes(routes!(baselines::move_action));
     let doc = api.get_openapi().clone();
     api.route(
         "/api/v1/openapi.json",
