@@ -8,6 +8,7 @@
 #   - compare BL-001 with the working state;
 #   - freeze BL-002 (the groups of the untouched modules are shared, not written);
 #   - compare BL-001 with BL-002, and BL-002 with the working state (nothing changed);
+#   - a release pack's page on BL-002 (the live readiness checklist);
 # with the server's peak memory (VmHWM).
 #   scripts/bench-baselines.sh [N]   (needs curl, python3, PostgreSQL)
 set -euo pipefail
@@ -63,6 +64,11 @@ run() {
     echo "- compare BL-001 → BL-002: $(ms "$(get "$base/p/BENCH/baselines/compare?from=BL-001&to=BL-002")")"
   done
   echo "- compare BL-002 → working state (no change): $(ms "$(get "$base/p/BENCH/baselines/compare?from=BL-002&to=working")")"
+  echo "- comparison as XLSX (BL-001 → BL-002): $(ms "$(get "$base/p/BENCH/baselines/compare?from=BL-001&to=BL-002&format=xlsx")")"
+  post -d baseline=BL-002 -d name=R1 "$base/p/BENCH/releases" >/dev/null
+  for _ in 1 2 3; do
+    echo "- release pack page (live readiness checklist over BL-002): $(ms "$(get "$base/p/BENCH/releases/RP-001")")"
+  done
   echo "- server peak RSS $(hwm $pid)"
   kill -TERM "$pid"; wait "$pid" || true
   echo
