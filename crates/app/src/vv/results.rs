@@ -45,6 +45,10 @@ pub struct ResultInput {
     pub executed_at: String,
     #[serde(default)]
     pub configuration: String,
+    /// The frozen baseline (human id, `BL-001`) the configuration under test corresponds to;
+    /// empty for none.
+    #[serde(default)]
+    pub baseline: String,
     #[serde(default)]
     pub notes: String,
     /// The result this one corrects, and why.
@@ -236,6 +240,36 @@ impl App {
     }
 
     /// Records one result of a case (a viewer cannot).
+    /// The frozen baseline a result names, from its human id (empty: none).
+    async fn result_baseline(
+        &self,
+        ctx: &ProjectCtx,
+        raw: &str,
+        errors: &mut FieldErrors,
+    ) -> AppResult<Option<uuid::Uuid>> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        match self
+            .store
+            .find_baseline(ctx.project.id, &raw.to_uppercase())
+            .await?
+        {
+            None => errors.add("baseline", format!("there is no baseline {raw}")),
+            Some(b) if b.status != opensesa_domain::baselines::BaselineStatus::Frozen => errors
+                .add(
+                    "baseline",
+                    format!(
+                        "{} is a draft: a result names a frozen baseline",
+                        b.human_id
+                    ),
+                ),
+            Some(b) => return Ok(Some(b.id.0)),
+        }
+        Ok(None)
+    }
+
     pub async fn record_result(
         &self,
         principal: &Principal,
@@ -270,15 +304,19 @@ impl App {
         }
         // Validate before storing any file.
         let mut errors = FieldErrors::new();
+        let baseline = self
+            .result_baseline(&ctx, &input.baseline, &mut errors)
+            .await?;
         self.build_result(principal, &case, input, Vec::new(), &mut errors);
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
         let evidence = self.store_evidence(files).await?;
         let mut errors = FieldErrors::new();
-        let result = self
+        let mut result = self
             .build_result(principal, &case, input, evidence, &mut errors)
             .ok_or(AppError::Validation(errors))?;
+        result.baseline_id = baseline;
         let journal = self.result_journal(principal, &ctx, std::slice::from_ref(&result));
         self.store
             .record_results(std::slice::from_ref(&result), &journal)
@@ -309,6 +347,9 @@ impl App {
         let cases = self.store.find_cases(ctx.project.id, &members).await?;
         let run = RunId::new();
         let mut errors = FieldErrors::new();
+        let baseline = self
+            .result_baseline(&ctx, &common.baseline, &mut errors)
+            .await?;
         let mut results = Vec::new();
         for (hid, verdict, note) in verdicts {
             if verdict.trim().is_empty() {
@@ -340,6 +381,7 @@ impl App {
             if let Some(mut r) = r {
                 r.run_id = Some(run);
                 r.set_id = Some(set.id);
+                r.baseline_id = baseline;
                 results.push(r);
             }
         }

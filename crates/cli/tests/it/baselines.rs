@@ -822,6 +822,44 @@ async fn demo_has_two_baselines_and_a_release_pack(b: Backend) {
     assert!(!d.pack.documents.is_empty());
 }
 
+async fn results_name_a_frozen_baseline(b: Backend) {
+    let c = setup(b).await;
+    let app = &c.t.app;
+    let vc = case(&c, "Boot test", "SYS-001").await;
+    let bl = frozen(&c, "QM").await;
+    let draft = app
+        .create_baseline(&c.editor, "ALPHA", &named("next"), "", true)
+        .await
+        .unwrap();
+    let with = |b: &str| opensesa_app::vv::results::ResultInput {
+        baseline: b.into(),
+        ..verdict("pass")
+    };
+    for bad in [draft.human_id.as_str(), "BL-999"] {
+        let e = app
+            .record_result(&c.editor, "ALPHA", &vc, &with(bad), &[])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Validation(ref f) if f.get("baseline").is_some()),
+            "{e:?}"
+        );
+    }
+    let r = app
+        .record_result(&c.editor, "ALPHA", &vc, &with(&bl.to_lowercase()), &[])
+        .await
+        .unwrap();
+    let (_, frozen) = app.list_baselines(&c.viewer, "ALPHA").await.unwrap();
+    let id = frozen.iter().find(|b| b.human_id == bl).unwrap().id;
+    assert_eq!(r.baseline_id, Some(id.0));
+    let page =
+        c.t.logged_in("vera@example.org")
+            .await
+            .get_text(&format!("/p/ALPHA/vv/results/{}", r.id))
+            .await;
+    assert!(page.contains(&format!("{bl} QM")), "{page}");
+}
+
 both!(
     freeze_is_for_leads_atomic_idempotent_and_recomputable,
     edits_leave_a_baseline_unchanged_and_compare_exactly,
@@ -829,4 +867,5 @@ both!(
     a_clean_baseline_locks_without_override,
     baseline_and_release_pages,
     demo_has_two_baselines_and_a_release_pack,
+    results_name_a_frozen_baseline,
 );

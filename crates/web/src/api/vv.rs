@@ -1190,6 +1190,8 @@ pub struct ResultOut {
     executor: String,
     executed_at: DateTime<Utc>,
     configuration: String,
+    /// The id of the frozen baseline the configuration corresponds to.
+    baseline_id: Option<String>,
     notes: String,
     evidence: Vec<EvidenceOut>,
     /// The result this one corrects.
@@ -1230,6 +1232,7 @@ fn result_out_of(
         executor: r.executor.clone(),
         executed_at: r.executed_at,
         configuration: r.configuration.clone(),
+        baseline_id: r.baseline_id.map(|b| b.to_string()),
         notes: r.notes.clone(),
         evidence: r
             .evidence
@@ -1287,6 +1290,9 @@ pub struct ResultIn {
     /// The configuration under test.
     #[serde(default)]
     configuration: String,
+    /// The frozen baseline the configuration corresponds to (`BL-001`); empty for none.
+    #[serde(default)]
+    baseline: String,
     #[serde(default)]
     notes: String,
     /// A correction: the id of the result it supersedes (the newest of that case's chain),
@@ -1317,6 +1323,7 @@ impl ResultIn {
             executor: self.executor,
             executed_at: self.executed_at,
             configuration: self.configuration,
+            baseline: self.baseline,
             notes: self.notes,
             supersedes,
             reason: self.reason,
@@ -1673,6 +1680,9 @@ pub struct RunIn {
     executed_at: String,
     #[serde(default)]
     configuration: String,
+    /// The frozen baseline the configuration corresponds to (`BL-001`); empty for none.
+    #[serde(default)]
+    baseline: String,
     #[serde(default)]
     notes: String,
 }
@@ -1705,6 +1715,7 @@ pub async fn run_set(
         executor: b.executor,
         executed_at: b.executed_at,
         configuration: b.configuration,
+        baseline: b.baseline,
         notes: b.notes,
         ..Default::default()
     };

@@ -242,6 +242,8 @@ struct CasePage {
     verifies_text: String,
     results: Vec<ResultRow>,
     verdicts: Vec<Opt>,
+    /// Frozen baselines a result may name.
+    baselines: Vec<Opt>,
     defects: Vec<(String, String, &'static str)>,
     sets: Vec<(String, String)>,
     revisions: Vec<RevisionRow>,
@@ -310,7 +312,21 @@ async fn case_page(
             activity: activity_ref.clone(),
         }
     };
+    let (_, all_baselines) = st.app.list_baselines(p, code).await?;
+    let chosen_baseline = f.text("baseline");
+    let baselines: Vec<Opt> = all_baselines
+        .iter()
+        .filter(|b| b.status == opensesa_domain::baselines::BaselineStatus::Frozen)
+        .map(|b| {
+            Opt::new(
+                b.human_id.clone(),
+                format!("{} {}", b.human_id, b.name),
+                b.human_id == chosen_baseline,
+            )
+        })
+        .collect();
     let t = CasePage {
+        baselines,
         l: layout(
             st,
             p,

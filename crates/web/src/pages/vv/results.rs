@@ -39,6 +39,7 @@ fn result_input(f: &Fields) -> ResultInput {
         executor: f.text("executor"),
         executed_at: f.text("executed_at"),
         configuration: f.text("configuration"),
+        baseline: f.text("baseline"),
         notes: f.text("notes"),
         supersedes: None,
         reason: f.text("reason"),
@@ -156,6 +157,17 @@ async fn result_page(
     let (ctx, rec) = st.app.result(p, code, id).await?;
     let (f, errs, error, status) = unpack(typed);
     let r = &rec.result;
+    let baseline = match r.baseline_id {
+        Some(id) => st
+            .app
+            .store
+            .find_baseline_by_id(ctx.project.id, opensesa_domain::ids::BaselineId(id))
+            .await
+            .map_err(opensesa_app::AppError::from)?
+            .map(|b| format!("{} {}", b.human_id, b.name))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     let t = ResultPage {
         l: layout(
             st,
@@ -175,6 +187,7 @@ async fn result_page(
             ("Executed", when(&r.executed_at)),
             ("Executed by", r.executor.clone()),
             ("Configuration", r.configuration.clone()),
+            ("Baseline", baseline),
             ("Case revision", r.case_revision.to_string()),
             ("Recorded", when(&r.recorded_at)),
             ("Source", r.source.clone()),
