@@ -9,6 +9,8 @@ pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod jobs;
+pub mod operations;
+pub mod operations_port;
 pub mod portfolio;
 pub mod ports;
 pub mod principal;

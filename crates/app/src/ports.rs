@@ -14,6 +14,7 @@ use opensesa_domain::portfolio::{Membership, Organisation, Phase, Program, Proje
 use opensesa_domain::revision::Revision;
 use std::time::Duration;
 
+pub use crate::operations_port::*;
 pub use crate::requirement_port::*;
 pub use crate::vv_port::*;
 
@@ -372,7 +373,14 @@ pub trait JobStore: Send + Sync {
 
 /// Everything the app needs from its database.
 pub trait Store:
-    AccountStore + PortfolioStore + AuditStore + HealthStore + JobStore + RequirementStore + VvStore
+    AccountStore
+    + PortfolioStore
+    + AuditStore
+    + HealthStore
+    + JobStore
+    + RequirementStore
+    + VvStore
+    + OpsStore
 {
 }
 impl<T> Store for T where
@@ -383,6 +391,7 @@ impl<T> Store for T where
         + JobStore
         + RequirementStore
         + VvStore
+        + OpsStore
 {
 }
 

@@ -60,5 +60,8 @@ id_type!(
     ResultId,
     RunId,
     DefectId,
-    SnapshotId
+    SnapshotId,
+    OpsItemId,
+    MilestoneId,
+    DependencyId
 );

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod error;
 pub mod ids;
 pub mod jobs;
+pub mod operations;
 pub mod portfolio;
 pub mod requirements;
 pub mod revision;

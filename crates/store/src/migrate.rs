@@ -66,6 +66,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002", "jobs"),
     migration!(3, "0003", "requirements"),
     migration!(4, "0004", "vv"),
+    migration!(6, "0006", "operations"),
 ];
 
 pub fn latest_version() -> i64 {

@@ -54,17 +54,17 @@ text_enum!(
 );
 
 /// One allowed step of a state machine and the least role that may take it.
-struct Edge<S> {
+pub(crate) struct Edge<S> {
     from: S,
     to: S,
     role: Role,
 }
 
-const fn edge<S>(from: S, to: S, role: Role) -> Edge<S> {
+pub(crate) const fn edge<S>(from: S, to: S, role: Role) -> Edge<S> {
     Edge { from, to, role }
 }
 
-fn check<S: Copy + PartialEq>(
+pub(crate) fn check<S: Copy + PartialEq>(
     edges: &[Edge<S>],
     from: S,
     to: S,
@@ -112,7 +112,7 @@ fn role_at_least(have: Role, need: Role) -> bool {
     rank(have) >= rank(need)
 }
 
-fn next_of<S: Copy + PartialEq>(edges: &[Edge<S>], from: S, role: Role) -> Vec<S> {
+pub(crate) fn next_of<S: Copy + PartialEq>(edges: &[Edge<S>], from: S, role: Role) -> Vec<S> {
     edges
         .iter()
         .filter(|e| e.from == from && role_at_least(role, e.role))
