@@ -5,6 +5,7 @@ mod admin;
 mod audit;
 mod jobs;
 mod login;
+pub(crate) mod operations;
 mod projects;
 mod req_exchange;
 mod requirements;
@@ -79,6 +80,7 @@ pub fn router() -> Router<AppState> {
         .merge(requirements::router())
         .merge(req_exchange::router())
         .merge(vv::router())
+        .merge(operations::router())
 }
 
 pub struct NavUser {
