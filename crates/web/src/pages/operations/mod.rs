@@ -50,3 +50,11 @@ pub fn router() -> Router<AppState> {
 /// Most nodes drawn in a diagram embedded in a page; larger plans show the critical paths
 /// (the full diagram is a separate SVG download).
 pub const DIAGRAM_MAX: usize = 300;
+
+/// The whole plan's diagram as an SVG response (the page's download and the API's).
+pub(crate) fn dashboard_svg(
+    plan: &opensesa_app::operations::plan::PlanView,
+    code: &str,
+) -> axum::response::Response {
+    dashboard::svg_response(dashboard::full_diagram(plan, code))
+}
