@@ -79,8 +79,11 @@ pub trait OpsStore: Send + Sync {
         human_id: &str,
     ) -> StoreResult<Option<Milestone>>;
     /// Creates a milestone with its gating items and returns its human id.
-    async fn insert_milestone(&self, milestone: &Milestone, journal: &Journal)
-        -> StoreResult<String>;
+    async fn insert_milestone(
+        &self,
+        milestone: &Milestone,
+        journal: &Journal,
+    ) -> StoreResult<String>;
     /// Optimistic update; the gating items are replaced. A new gating item that already
     /// depends on the milestone would close a cycle: refused (conflict naming the cycle).
     async fn update_milestone(
@@ -93,8 +96,11 @@ pub trait OpsStore: Send + Sync {
     async fn list_dependencies(&self, project: ProjectId) -> StoreResult<Vec<Dependency>>;
     /// Inserts a dependency unless it repeats one or closes a cycle (with the gating edges
     /// counted): the check and the insert are one transaction, serialised per project.
-    async fn insert_dependency(&self, dependency: &Dependency, journal: &Journal)
-        -> StoreResult<()>;
+    async fn insert_dependency(
+        &self,
+        dependency: &Dependency,
+        journal: &Journal,
+    ) -> StoreResult<()>;
     async fn delete_dependency(
         &self,
         project: ProjectId,

@@ -247,6 +247,7 @@ pub async fn run(o: &Options) -> Vec<Step> {
         ("requirements page", "requirements", "Requirements"),
         ("coverage page", "trace", "overage"),
         ("V&V page", "vv", "Verification and validation"),
+        ("operations page", "operations", "Operations readiness"),
     ] {
         let t = Instant::now();
         let url = r.url(&format!("/p/{project}/{path}"));
@@ -270,7 +271,7 @@ pub async fn run(o: &Options) -> Vec<Step> {
         };
         r.record(name, t, result);
     }
-    for page in ["baselines", "operations"] {
+    for page in ["baselines"] {
         r.steps.push(Step {
             name: "module page",
             status: Status::Skip,

@@ -244,11 +244,7 @@ impl App {
     }
 
     /// Names a node by id for pages and messages: (human id, title).
-    fn node_name(
-        items: &[ItemFact],
-        milestones: &[Milestone],
-        node: NodeRef,
-    ) -> (String, String) {
+    fn node_name(items: &[ItemFact], milestones: &[Milestone], node: NodeRef) -> (String, String) {
         match node {
             NodeRef::Item(id) => items
                 .iter()
@@ -599,7 +595,9 @@ impl App {
                 format!("{raw:?} is not a readiness item (OPS-…) or a milestone (MS-…)"),
             ));
         };
-        found.ok_or_else(|| AppError::field(field, format!("no item or milestone {hid} in this project")))
+        found.ok_or_else(|| {
+            AppError::field(field, format!("no item or milestone {hid} in this project"))
+        })
     }
 
     pub async fn list_ops_dependencies(
@@ -685,17 +683,19 @@ impl App {
             created_at: self.clock.now(),
         };
         let journal = Journal::event(
-            EventBuilder::by(
-                self,
-                principal,
-                Action::Create,
-                "ops_dependency",
-                d.id,
-            )
-            .project(ctx.project.id)
-            .change("predecessor", json!(null), json!(predecessor.trim().to_uppercase()))
-            .change("successor", json!(null), json!(successor.trim().to_uppercase()))
-            .build(),
+            EventBuilder::by(self, principal, Action::Create, "ops_dependency", d.id)
+                .project(ctx.project.id)
+                .change(
+                    "predecessor",
+                    json!(null),
+                    json!(predecessor.trim().to_uppercase()),
+                )
+                .change(
+                    "successor",
+                    json!(null),
+                    json!(successor.trim().to_uppercase()),
+                )
+                .build(),
         );
         self.store
             .insert_dependency(&d, &journal)
@@ -714,10 +714,7 @@ impl App {
             .project_access(principal, code, Permission::Write)
             .await?;
         let deps = self.store.list_dependencies(ctx.project.id).await?;
-        let d = deps
-            .iter()
-            .find(|d| d.id == id)
-            .ok_or(AppError::NotFound)?;
+        let d = deps.iter().find(|d| d.id == id).ok_or(AppError::NotFound)?;
         let items = self.store.item_facts(ctx.project.id).await?;
         let milestones = self.store.list_milestones(ctx.project.id).await?;
         let (p, _) = Self::node_name(&items, &milestones, d.predecessor);
@@ -731,6 +728,53 @@ impl App {
         );
         self.store
             .delete_dependency(ctx.project.id, id, &journal)
+            .await
+            .map_err(store_err)
+    }
+}
+
+impl App {
+    /// Writes a whole generated plan in one transaction (the benchmark generator). Refused
+    /// when its edges hold a cycle; audited as one import event.
+    pub async fn import_ops_plan(
+        &self,
+        principal: &Principal,
+        code: &str,
+        mut bulk: crate::ports::OpsBulk,
+    ) -> AppResult<u64> {
+        let ctx = self
+            .project_access(principal, code, Permission::Write)
+            .await?;
+        bulk.project_id = Some(ctx.project.id);
+        bulk.author = Some(principal.user.id);
+        let view = plan::PlanView::build(
+            self.clock.now().date_naive(),
+            bulk.items.iter().map(ItemFact::from).collect(),
+            bulk.milestones.clone(),
+            bulk.dependencies.clone(),
+        );
+        let g = &view.graph;
+        let order = g.topo_order();
+        let mut placed = vec![false; g.len()];
+        for n in order {
+            if g.preds(n).iter().any(|p| !placed[*p]) {
+                return Err(AppError::field(
+                    "dependencies",
+                    format!("the plan has a cycle through {}", g.nodes[n].label),
+                ));
+            }
+            placed[n] = true;
+        }
+        let journal = Journal::event(
+            EventBuilder::by(self, principal, Action::Import, "ops_plan", ctx.project.id)
+                .project(ctx.project.id)
+                .change("items", json!(null), json!(bulk.items.len()))
+                .change("milestones", json!(null), json!(bulk.milestones.len()))
+                .change("dependencies", json!(null), json!(bulk.dependencies.len()))
+                .build(),
+        );
+        self.store
+            .insert_ops_bulk(&bulk, &journal)
             .await
             .map_err(store_err)
     }

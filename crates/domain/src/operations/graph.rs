@@ -542,7 +542,10 @@ mod tests {
         // A (3) → D (4) = 7 beats A → B = 5; C is done, so it is not on the path.
         assert_eq!(cp.nodes, vec![0, 3, 5]);
         assert_eq!(cp.days, 7);
-        assert!(g.critical_path(&chains, 2).is_none(), "a done item has none");
+        assert!(
+            g.critical_path(&chains, 2).is_none(),
+            "a done item has none"
+        );
     }
 
     #[test]
@@ -564,7 +567,10 @@ mod tests {
         assert_eq!(late[0].milestone, 5);
         // Starting on June 6, A ends June 8 (in time), B June 10 and D June 12 (late).
         let late = g.late_items(d("2026-06-06"));
-        let names: Vec<&str> = late.iter().map(|l| g.nodes[l.item].label.as_str()).collect();
+        let names: Vec<&str> = late
+            .iter()
+            .map(|l| g.nodes[l.item].label.as_str())
+            .collect();
         assert_eq!(names, vec!["OPS-002", "OPS-004"]);
         assert!(late[0].forecast_late && !late[0].due_late);
         assert_eq!(late[1].earliest_finish, d("2026-06-12"));

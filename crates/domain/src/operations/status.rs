@@ -38,8 +38,16 @@ const ITEM_EDGES: [Edge<ItemStatus>; 8] = [
 ];
 
 const MILESTONE_EDGES: [Edge<MilestoneStatus>; 8] = [
-    edge(MilestoneStatus::Planned, MilestoneStatus::AtRisk, Role::Editor),
-    edge(MilestoneStatus::AtRisk, MilestoneStatus::Planned, Role::Editor),
+    edge(
+        MilestoneStatus::Planned,
+        MilestoneStatus::AtRisk,
+        Role::Editor,
+    ),
+    edge(
+        MilestoneStatus::AtRisk,
+        MilestoneStatus::Planned,
+        Role::Editor,
+    ),
     // Achieving is also bound by the gating rule (every gating item done, or a lead's
     // override with a reason); missing by the target date having passed.
     edge(
@@ -52,10 +60,26 @@ const MILESTONE_EDGES: [Edge<MilestoneStatus>; 8] = [
         MilestoneStatus::Achieved,
         Role::Editor,
     ),
-    edge(MilestoneStatus::Planned, MilestoneStatus::Missed, Role::Editor),
-    edge(MilestoneStatus::AtRisk, MilestoneStatus::Missed, Role::Editor),
-    edge(MilestoneStatus::Achieved, MilestoneStatus::Planned, Role::Lead),
-    edge(MilestoneStatus::Missed, MilestoneStatus::Planned, Role::Lead),
+    edge(
+        MilestoneStatus::Planned,
+        MilestoneStatus::Missed,
+        Role::Editor,
+    ),
+    edge(
+        MilestoneStatus::AtRisk,
+        MilestoneStatus::Missed,
+        Role::Editor,
+    ),
+    edge(
+        MilestoneStatus::Achieved,
+        MilestoneStatus::Planned,
+        Role::Lead,
+    ),
+    edge(
+        MilestoneStatus::Missed,
+        MilestoneStatus::Planned,
+        Role::Lead,
+    ),
 ];
 
 impl ItemStatus {

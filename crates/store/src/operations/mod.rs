@@ -292,8 +292,7 @@ impl OpsStore for Db {
                     title: r.title,
                     owner: r.owner,
                     due_date: r.due_date,
-                    status: ItemStatus::parse(&r.status)
-                        .map_err(|e| corrupt("item status", e))?,
+                    status: ItemStatus::parse(&r.status).map_err(|e| corrupt("item status", e))?,
                     duration_days: r.duration_days,
                     source: r.source,
                     created_at: r.created_at,
@@ -398,13 +397,15 @@ impl OpsStore for Db {
             .fetch_all(p)
             .await
             .map_err(db_err))?;
-        let gates: Vec<(Uuid, Uuid)> = read!(self, |p| sqlx::query_as(
+        let gates: Vec<(Uuid, Uuid)> = read!(self, |p| {
+            sqlx::query_as(
             "SELECT milestone_id, item_id FROM ops_gates WHERE project_id = $1 ORDER BY milestone_id, ordinal"
         )
         .bind(project.0)
         .fetch_all(p)
         .await
-        .map_err(db_err))?;
+        .map_err(db_err)
+        })?;
         let mut by_milestone: HashMap<Uuid, Vec<OpsItemId>> = HashMap::new();
         for (m, i) in gates {
             by_milestone.entry(m).or_default().push(OpsItemId(i));
@@ -542,14 +543,16 @@ impl OpsStore for Db {
     }
 
     async fn list_dependencies(&self, project: ProjectId) -> StoreResult<Vec<Dependency>> {
-        let rows: Vec<DependencyRow> = read!(self, |p| sqlx::query_as(
+        let rows: Vec<DependencyRow> = read!(self, |p| {
+            sqlx::query_as(
             "SELECT id, project_id, predecessor_kind, predecessor_id, successor_kind, successor_id, \
              created_by, created_at FROM ops_dependencies WHERE project_id = $1 ORDER BY id"
         )
         .bind(project.0)
         .fetch_all(p)
         .await
-        .map_err(db_err))?;
+        .map_err(db_err)
+        })?;
         rows.into_iter().map(Dependency::try_from).collect()
     }
 
@@ -612,12 +615,13 @@ impl OpsStore for Db {
         journal: &Journal,
     ) -> StoreResult<()> {
         transaction!(self, journal, |tx| {
-            let done = sqlx::query("DELETE FROM ops_dependencies WHERE id = $1 AND project_id = $2")
-                .bind(id.0)
-                .bind(project.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            let done =
+                sqlx::query("DELETE FROM ops_dependencies WHERE id = $1 AND project_id = $2")
+                    .bind(id.0)
+                    .bind(project.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }

@@ -180,7 +180,12 @@ fn item_detail_out(d: ItemDetail) -> ItemDetailOut {
     }
 }
 
-async fn item_detail(st: &AppState, p: &Principal, code: &str, hid: &str) -> ApiResult<ItemDetailOut> {
+async fn item_detail(
+    st: &AppState,
+    p: &Principal,
+    code: &str,
+    hid: &str,
+) -> ApiResult<ItemDetailOut> {
     Ok(Json(item_detail_out(
         st.app.ops_item_detail(p, code, hid).await?,
     )))
@@ -554,7 +559,14 @@ pub async fn update_milestone(
     let gates = b.gates.as_ref().map(|g| g.join(", "));
     let m = st
         .app
-        .update_milestone(&p, &code, &human_id, &b.input(), gates.as_deref(), b.revision)
+        .update_milestone(
+            &p,
+            &code,
+            &human_id,
+            &b.input(),
+            gates.as_deref(),
+            b.revision,
+        )
         .await?;
     milestone_detail(&st, &p, &code, &m.human_id).await
 }

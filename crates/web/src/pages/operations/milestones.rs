@@ -163,9 +163,7 @@ async fn milestone_page(
     typed: Typed,
 ) -> PageResult {
     let d = st.app.milestone_detail(p, code, hid).await?;
-    let edit_open = typed
-        .as_ref()
-        .is_some_and(|(f, _)| f.get("name").is_some());
+    let edit_open = typed.as_ref().is_some_and(|(f, _)| f.get("name").is_some());
     let (f, errs, error, status) = unpack(typed);
     let m = &d.milestone;
     let plan = &d.plan;
@@ -199,12 +197,7 @@ async fn milestone_page(
             .collect()
     };
     let base = format!("/p/{}/operations", d.ctx.project.code);
-    let diagram = svg::diagram(
-        &sub,
-        &remap(&critical),
-        &remap(&late_nodes),
-        Some(&base),
-    );
+    let diagram = svg::diagram(&sub, &remap(&critical), &remap(&late_nodes), Some(&base));
     let diagram_note = if total > sub.len() {
         format!(
             "{} of the {total} items and milestones it waits for.",
@@ -456,7 +449,8 @@ fn back(code: &str, f: &Fields) -> String {
         Some(b)
             if b.starts_with(&format!("{base}/"))
                 && !b.contains("//")
-                && b.chars().all(|c| c.is_ascii_alphanumeric() || "/-_".contains(c)) =>
+                && b.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/-_".contains(c)) =>
         {
             b
         }

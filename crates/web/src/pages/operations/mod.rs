@@ -24,7 +24,10 @@ pub fn router() -> Router<AppState> {
             "/p/{code}/operations/items/{hid}",
             get(items::page).post(items::edit),
         )
-        .route("/p/{code}/operations/items/{hid}/status", post(items::status))
+        .route(
+            "/p/{code}/operations/items/{hid}/status",
+            post(items::status),
+        )
         .route(
             "/p/{code}/operations/milestones",
             get(milestones::list).post(milestones::create),

@@ -123,8 +123,18 @@ pub fn timeline(marks: &[Mark], today: NaiveDate) -> String {
     const W: i64 = 960;
     const H: i64 = 150;
     const AXIS: i64 = 110;
-    let first = marks.iter().map(|m| m.date).min().unwrap_or(today).min(today);
-    let last = marks.iter().map(|m| m.date).max().unwrap_or(today).max(today);
+    let first = marks
+        .iter()
+        .map(|m| m.date)
+        .min()
+        .unwrap_or(today)
+        .min(today);
+    let last = marks
+        .iter()
+        .map(|m| m.date)
+        .max()
+        .unwrap_or(today)
+        .max(today);
     let span = (last - first).num_days().max(1);
     let x = |d: NaiveDate| 40 + (d - first).num_days() * (W - 80) / span;
     let mut s = String::with_capacity(400 + marks.len() * 300);
