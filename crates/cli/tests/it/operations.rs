@@ -906,7 +906,7 @@ async fn demo_and_generator_make_an_operations_plan(b: Backend) {
     // The generator: a plan on a generated project.
     let opts = opensesa::generate::Options {
         project: "GEN".into(),
-        requirements: 50,
+        requirements: 100,
         ..Default::default()
     };
     opensesa::demo::generate(&t.app, &opts, |_| {})

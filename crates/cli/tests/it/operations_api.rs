@@ -465,7 +465,7 @@ async fn operations_api_walk(b: Backend) {
 
     // A viewer gets 403 on every write; an outsider 404 on everything.
     let ops = c.operations().await;
-    assert_eq!(ops.len(), 13, "{ops:?}");
+    assert_eq!(ops.len(), 15, "{ops:?}");
     for (m, path) in &ops {
         let concrete = path
             .replace("{code}", "ALPHA")

@@ -22,6 +22,7 @@ use opensesa_app::operations::plan::PlanView;
 use opensesa_app::operations::{DependencyView, ItemDetail, MilestoneDetail};
 use opensesa_app::ports::ItemFact;
 use opensesa_app::{AppError, Principal};
+use opensesa_domain::access::Permission;
 use opensesa_domain::ids::DependencyId;
 use opensesa_domain::operations::{
     ItemInput, ItemStatus, Milestone, MilestoneInput, MilestoneStatus, NodeRef, ReadinessItem,
@@ -271,6 +272,7 @@ pub async fn update_item(
 #[serde(deny_unknown_fields)]
 pub struct ItemStatusIn {
     /// open, in_progress, done or blocked (see the item's `transitions`).
+    #[serde(default)]
     to: String,
 }
 
@@ -285,6 +287,7 @@ pub async fn move_item(
     Path((code, human_id)): Path<(String, String)>,
     ApiJson(b): ApiJson<ItemStatusIn>,
 ) -> ApiResult<ItemDetailOut> {
+    st.app.project_access(&p, &code, Permission::Write).await?;
     let to = ItemStatus::parse(&b.to).map_err(|e| AppError::field("to", e))?;
     let i = st.app.move_ops_item(&p, &code, &human_id, to).await?;
     item_detail(&st, &p, &code, &i.human_id).await
@@ -575,6 +578,7 @@ pub async fn update_milestone(
 #[serde(deny_unknown_fields)]
 pub struct MilestoneStatusIn {
     /// planned, at_risk, achieved or missed
+    #[serde(default)]
     to: String,
     /// A lead's reason to record the milestone achieved although gating items are not done;
     /// audited.
@@ -592,6 +596,7 @@ pub async fn move_milestone(
     Path((code, human_id)): Path<(String, String)>,
     ApiJson(b): ApiJson<MilestoneStatusIn>,
 ) -> ApiResult<MilestoneDetailOut> {
+    st.app.project_access(&p, &code, Permission::Write).await?;
     let to = MilestoneStatus::parse(&b.to).map_err(|e| AppError::field("to", e))?;
     let reason = b.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
     let m = st
@@ -641,8 +646,10 @@ pub async fn list_dependencies(
 #[serde(deny_unknown_fields)]
 pub struct DependencyIn {
     /// `OPS-…` or `MS-…`
+    #[serde(default)]
     predecessor: String,
     /// `OPS-…` or `MS-…`
+    #[serde(default)]
     successor: String,
 }
 
