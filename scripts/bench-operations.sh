@@ -55,8 +55,10 @@ run() {
   echo
   echo "| request | connections | requests/s | p50 | p99 |"
   echo "|---|---|---|---|---|"
+  local ms
+  ms=MS-$(printf '%03d' $(( (milestones + 1) / 2 )))
   for spec in "operations dashboard:/p/BENCH/operations" \
-              "milestone page (MS-100):/p/BENCH/operations/milestones/MS-100" \
+              "milestone page ($ms):/p/BENCH/operations/milestones/$ms" \
               "items list (first 500 of $items):/p/BENCH/operations/items"; do
     local label=${spec%%:*} path=${spec#*:}
     curl -fs -o /dev/null -H "Cookie: osa_session=$cookie" "$base$path"

@@ -68,7 +68,9 @@ pub(crate) fn critical_nodes(plan: &PlanView, cap: usize) -> Vec<usize> {
             if out.len() + cp.nodes.len() > cap && !out.is_empty() {
                 break;
             }
-            for x in cp.nodes {
+            // A single path longer than the cap keeps its end: the work nearest the milestone.
+            let skip = cp.nodes.len().saturating_sub(cap);
+            for x in cp.nodes.into_iter().skip(skip) {
                 if seen.insert(x) {
                     out.push(x);
                 }

@@ -174,17 +174,26 @@ async fn milestone_page(
         .unwrap_or_default();
     // What the milestone waits for: its ancestors (capped, critical path first).
     let mut keep: Vec<usize> = cp.as_ref().map(|c| c.nodes.clone()).unwrap_or_default();
+    let skip = keep.len().saturating_sub(DIAGRAM_MAX - 1);
+    keep.drain(..skip);
+    let mut kept: HashSet<usize> = keep.iter().copied().collect();
     let ancestors = plan.graph.ancestors(d.node);
     let total = ancestors.len();
-    for a in ancestors {
-        if keep.len() >= DIAGRAM_MAX {
-            break;
-        }
-        if !keep.contains(&a) {
-            keep.push(a);
+    // The nearest ancestors first (highest index in the plan's order is no guide; use depth
+    // from the milestone), so the capped diagram shows what the milestone waits for directly.
+    let mut frontier = vec![d.node];
+    while let Some(x) = frontier.pop() {
+        for &p in plan.graph.preds(x) {
+            if keep.len() >= DIAGRAM_MAX {
+                break;
+            }
+            if kept.insert(p) {
+                keep.push(p);
+                frontier.insert(0, p);
+            }
         }
     }
-    if !keep.contains(&d.node) {
+    if kept.insert(d.node) {
         keep.push(d.node);
     }
     let sub = plan.graph.subgraph(&keep);
