@@ -122,6 +122,8 @@ pub struct App {
     pub job_notifier: Option<Arc<dyn ports::JobNotifier>>,
     /// Evidence files (verification results), when configured.
     pub blobs: Option<Arc<dyn blob_port::BlobStore>>,
+    /// Analysed operations plans by project, valid for one plan version and one day.
+    ops_plans: operations::plan::PlanCache,
     secrets: Arc<crypto::SecretBox>,
     /// A real Argon2id hash verified when an email is unknown, so that the answer takes as
     /// long as for a wrong password (no account enumeration by timing).
@@ -146,6 +148,7 @@ impl App {
             dummy_hash: Arc::new(dummy_hash),
             job_notifier: None,
             blobs: None,
+            ops_plans: Default::default(),
         })
     }
 

@@ -94,6 +94,9 @@ pub trait OpsStore: Send + Sync {
     ) -> StoreResult<()>;
 
     async fn list_dependencies(&self, project: ProjectId) -> StoreResult<Vec<Dependency>>;
+    /// The project's plan version: bumped by every write of items, milestones, gates or
+    /// dependencies (0 before the first).
+    async fn plan_version(&self, project: ProjectId) -> StoreResult<i64>;
     /// Inserts a dependency unless it repeats one or closes a cycle (with the gating edges
     /// counted): the check and the insert are one transaction, serialised per project.
     async fn insert_dependency(

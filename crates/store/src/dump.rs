@@ -552,6 +552,11 @@ pub const TABLES: &[Table] = &[
             ("created_at", Time),
         ],
     },
+    Table {
+        name: "ops_versions",
+        order_by: "project_id",
+        columns: &[("project_id", Uuid), ("version", Int)],
+    },
 ];
 
 fn bad(table: &str, col: &str, why: impl std::fmt::Display) -> StoreError {

@@ -47,7 +47,7 @@ pub struct MilestoneDetail {
     pub open_gates: Vec<String>,
     pub predecessors: Vec<(DependencyId, String, String)>,
     pub successors: Vec<(DependencyId, String, String)>,
-    pub plan: plan::PlanView,
+    pub plan: std::sync::Arc<plan::PlanView>,
     /// The index of the milestone in `plan.graph`.
     pub node: usize,
 }

@@ -9,9 +9,11 @@ use crate::ports::ItemFact;
 use crate::{App, Principal};
 use chrono::{Duration, NaiveDate};
 use opensesa_domain::access::Permission;
-use opensesa_domain::ids::DependencyId;
+use opensesa_domain::ids::{DependencyId, ProjectId};
 use opensesa_domain::operations::graph::{burndown, CriticalPath, Late, Node};
 use opensesa_domain::operations::{Dependency, Milestone, NodeRef, OpsGraph};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// Days of burn-down shown.
 pub const BURNDOWN_DAYS: i64 = 60;
@@ -178,23 +180,57 @@ impl PlanView {
     }
 }
 
+/// Analysed plans kept per project with the plan version and the day they were computed for:
+/// a write bumps the version (in its transaction), so a reader that sees the same version and
+/// day reuses the analysis instead of reading and analysing thousands of rows again.
+#[derive(Default, Clone)]
+pub struct PlanCache(Arc<Mutex<HashMap<ProjectId, (i64, NaiveDate, Arc<PlanView>)>>>);
+
+/// Projects whose plans are kept at most; beyond, the cache starts over.
+const CACHED_PLANS: usize = 64;
+
+impl PlanCache {
+    fn get(&self, project: ProjectId, version: i64, today: NaiveDate) -> Option<Arc<PlanView>> {
+        let map = self.0.lock().ok()?;
+        match map.get(&project) {
+            Some((v, d, plan)) if *v == version && *d == today => Some(plan.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&self, project: ProjectId, version: i64, today: NaiveDate, plan: Arc<PlanView>) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= CACHED_PLANS && !map.contains_key(&project) {
+                map.clear();
+            }
+            map.insert(project, (version, today, plan));
+        }
+    }
+}
+
 pub struct OpsDashboard {
     pub ctx: ProjectCtx,
-    pub plan: PlanView,
+    pub plan: Arc<PlanView>,
     pub burndown: Vec<(NaiveDate, i64)>,
 }
 
 impl App {
-    pub(crate) async fn plan_view(&self, ctx: &ProjectCtx) -> AppResult<PlanView> {
-        let items = self.store.item_facts(ctx.project.id).await?;
-        let milestones = self.store.list_milestones(ctx.project.id).await?;
-        let dependencies = self.store.list_dependencies(ctx.project.id).await?;
-        Ok(PlanView::build(
-            self.clock.now().date_naive(),
-            items,
-            milestones,
-            dependencies,
-        ))
+    /// The analysed plan: from the cache when the plan version and the day are unchanged,
+    /// else read (three compact queries) and analysed. The version is read first, so a plan
+    /// changed meanwhile is at worst cached under the older version and read again next time.
+    pub(crate) async fn plan_view(&self, ctx: &ProjectCtx) -> AppResult<Arc<PlanView>> {
+        let project = ctx.project.id;
+        let today = self.clock.now().date_naive();
+        let version = self.store.plan_version(project).await?;
+        if let Some(plan) = self.ops_plans.get(project, version, today) {
+            return Ok(plan);
+        }
+        let items = self.store.item_facts(project).await?;
+        let milestones = self.store.list_milestones(project).await?;
+        let dependencies = self.store.list_dependencies(project).await?;
+        let plan = Arc::new(PlanView::build(today, items, milestones, dependencies));
+        self.ops_plans.put(project, version, today, plan.clone());
+        Ok(plan)
     }
 
     pub async fn operations_dashboard(

@@ -64,3 +64,10 @@ CREATE TABLE ops_dependencies (
 );
 CREATE INDEX ops_dependencies_project ON ops_dependencies (project_id);
 CREATE INDEX ops_dependencies_successor ON ops_dependencies (successor_id);
+
+-- Bumped in every transaction that changes a project's plan (items, milestones, gates,
+-- dependencies): readers keep the analysed plan in memory per (project, version, day).
+CREATE TABLE ops_versions (
+    project_id UUID PRIMARY KEY NOT NULL REFERENCES projects (id),
+    version BIGINT NOT NULL
+);

@@ -117,6 +117,20 @@ macro_rules! plan_names {
     }};
 }
 
+/// Marks the project's plan as changed (readers' caches key on the version).
+macro_rules! bump_version {
+    ($tx:expr, $project:expr) => {
+        sqlx::query(
+            "INSERT INTO ops_versions (project_id, version) VALUES ($1, 1) \
+             ON CONFLICT (project_id) DO UPDATE SET version = ops_versions.version + 1",
+        )
+        .bind($project)
+        .execute(&mut *$tx)
+        .await
+        .map_err(db_err)?;
+    };
+}
+
 fn node(kind: &str, id: Uuid) -> StoreResult<NodeRef> {
     NodeRef::from_parts(kind, id).map_err(|e| corrupt("dependency end", e))
 }
@@ -323,6 +337,7 @@ impl OpsStore for Db {
         let index = JournalIndex::new(&journal, "ops_item");
         let journal = &mut journal;
         transaction!(self, journal, |tx| {
+            bump_version!(tx, i.project_id.0);
             let number = alloc_numbers!(tx, i.project_id.0, ITEM_PREFIX, 1);
             let hid = human_id(ITEM_PREFIX, number);
             index.stamp(journal, &i.id.to_string(), &hid);
@@ -385,6 +400,7 @@ impl OpsStore for Db {
                     i.human_id
                 )));
             }
+            bump_version!(tx, i.project_id.0);
         })
     }
 
@@ -451,6 +467,7 @@ impl OpsStore for Db {
         let index = JournalIndex::new(&journal, "ops_milestone");
         let journal = &mut journal;
         transaction!(self, journal, |tx| {
+            bump_version!(tx, m.project_id.0);
             let number = alloc_numbers!(tx, m.project_id.0, MILESTONE_PREFIX, 1);
             let hid = human_id(MILESTONE_PREFIX, number);
             index.stamp(journal, &m.id.to_string(), &hid);
@@ -508,6 +525,7 @@ impl OpsStore for Db {
                     m.human_id
                 )));
             }
+            bump_version!(tx, m.project_id.0);
             let current: Vec<(Uuid,)> = sqlx::query_as(
                 "SELECT item_id FROM ops_gates WHERE milestone_id = $1 ORDER BY ordinal",
             )
@@ -542,6 +560,17 @@ impl OpsStore for Db {
         })
     }
 
+    async fn plan_version(&self, project: ProjectId) -> StoreResult<i64> {
+        let v: Option<(i64,)> = read!(self, |p| sqlx::query_as(
+            "SELECT version FROM ops_versions WHERE project_id = $1"
+        )
+        .bind(project.0)
+        .fetch_optional(p)
+        .await
+        .map_err(db_err))?;
+        Ok(v.map_or(0, |(v,)| v))
+    }
+
     async fn list_dependencies(&self, project: ProjectId) -> StoreResult<Vec<Dependency>> {
         let rows: Vec<DependencyRow> = read!(self, |p| {
             sqlx::query_as(
@@ -560,6 +589,7 @@ impl OpsStore for Db {
         let postgres = !self.is_sqlite();
         transaction!(self, journal, |tx| {
             lock_plan!(tx, postgres, d.project_id.0);
+            bump_version!(tx, d.project_id.0);
             let edges = plan_edges!(tx, d.project_id.0, None::<Uuid>);
             let (p, s) = (d.predecessor, d.successor);
             let exists = edges.contains(&(p, s));
@@ -625,6 +655,7 @@ impl OpsStore for Db {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
+            bump_version!(tx, project.0);
         })
     }
 
@@ -637,6 +668,7 @@ impl OpsStore for Db {
         let journal = &mut journal;
         transaction!(self, journal, |tx| {
             lock_plan!(tx, postgres, project.0);
+            bump_version!(tx, project.0);
             let mut rows = 0u64;
             let first = alloc_numbers!(tx, project.0, ITEM_PREFIX, bulk.items.len());
             let items: Vec<(i64, ReadinessItem)> = bulk
