@@ -184,7 +184,10 @@ impl PlanView {
 /// a write bumps the version (in its transaction), so a reader that sees the same version and
 /// day reuses the analysis instead of reading and analysing thousands of rows again.
 #[derive(Default, Clone)]
-pub struct PlanCache(Arc<Mutex<HashMap<ProjectId, (i64, NaiveDate, Arc<PlanView>)>>>);
+pub struct PlanCache(Arc<Mutex<HashMap<ProjectId, CachedPlan>>>);
+
+/// (plan version, day, analysed plan).
+type CachedPlan = (i64, NaiveDate, Arc<PlanView>);
 
 /// Projects whose plans are kept at most; beyond, the cache starts over.
 const CACHED_PLANS: usize = 64;
