@@ -11,6 +11,8 @@ pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod jobs;
+pub mod operations;
+pub mod operations_port;
 pub mod portfolio;
 pub mod ports;
 pub mod principal;
@@ -122,6 +124,8 @@ pub struct App {
     pub job_notifier: Option<Arc<dyn ports::JobNotifier>>,
     /// Evidence files (verification results), when configured.
     pub blobs: Option<Arc<dyn blob_port::BlobStore>>,
+    /// Analysed operations plans by project, valid for one plan version and one day.
+    ops_plans: operations::plan::PlanCache,
     secrets: Arc<crypto::SecretBox>,
     /// A real Argon2id hash verified when an email is unknown, so that the answer takes as
     /// long as for a wrong password (no account enumeration by timing).
@@ -146,6 +150,7 @@ impl App {
             dummy_hash: Arc::new(dummy_hash),
             job_notifier: None,
             blobs: None,
+            ops_plans: Default::default(),
         })
     }
 

@@ -15,6 +15,7 @@ use opensesa_domain::revision::Revision;
 use std::time::Duration;
 
 pub use crate::baseline_port::*;
+pub use crate::operations_port::*;
 pub use crate::requirement_port::*;
 pub use crate::vv_port::*;
 
@@ -381,6 +382,7 @@ pub trait Store:
     + RequirementStore
     + VvStore
     + BaselineStore
+    + OpsStore
 {
 }
 impl<T> Store for T where
@@ -392,6 +394,7 @@ impl<T> Store for T where
         + RequirementStore
         + VvStore
         + BaselineStore
+        + OpsStore
 {
 }
 

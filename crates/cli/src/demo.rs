@@ -157,6 +157,7 @@ pub async fn seed(app: &App, password: &str) -> Result<(), AppError> {
     requirements(app, &lead, &editor, &viewer).await?;
     crate::demo_vv::seed(app, &lead, &editor).await?;
     crate::demo_baselines::seed(app, &lead, &editor).await?;
+    crate::demo_ops::seed(app, &lead, &editor).await?;
     Ok(())
 }
 
@@ -210,6 +211,27 @@ pub async fn generate_vv(
         session: None,
     };
     crate::generate_vv::generate(app, &admin, project, cases, results, seed, progress).await
+}
+
+/// An operations plan on a generated project, as the demo admin (see `generate_ops`).
+pub async fn generate_ops(
+    app: &App,
+    project: &str,
+    items: usize,
+    milestones: usize,
+    seed: u64,
+) -> Result<crate::generate_ops::OpsReport, AppError> {
+    let email = Email::parse("admin@opensesa.local").map_err(|r| AppError::field("email", r))?;
+    let admin = app
+        .store
+        .find_user_by_email(&email)
+        .await?
+        .ok_or_else(|| AppError::field("email", "the demo admin does not exist"))?;
+    let admin = Principal {
+        user: admin,
+        session: None,
+    };
+    crate::generate_ops::generate(app, &admin, project, items, milestones, seed).await
 }
 
 /// The SAT requirement modules: (prefix, name, description, parent prefix, Criticality?).

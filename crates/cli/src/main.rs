@@ -121,6 +121,12 @@ enum Command {
         /// Verification results to generate, spread over the cases (with --cases).
         #[arg(long, default_value_t = 0, requires = "size")]
         results: usize,
+        /// Operations readiness items to generate on the generated project (with --size).
+        #[arg(long, default_value_t = 0, requires = "size")]
+        ops_items: usize,
+        /// Milestones of the generated operations plan (with --ops-items).
+        #[arg(long, default_value_t = 0, requires = "size")]
+        milestones: usize,
     },
     /// Configuration and environment checks; exit 1 on any error.
     Check {
@@ -447,6 +453,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             cases,
             results,
+            ops_items,
+            milestones,
         } => {
             let db = runtime::open_db(&settings).await?;
             runtime::ensure_schema(&settings, &db).await?;
@@ -474,6 +482,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .await
                         .map_err(|e| anyhow::anyhow!("generated V&V data: {e}"))?;
                     println!("{vv}");
+                }
+                if ops_items > 0 {
+                    let ops =
+                        demo::generate_ops(&app, &report.project, ops_items, milestones, seed)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("generated operations plan: {e}"))?;
+                    println!("{ops}");
                 }
             }
             let addr = bind.clone().unwrap_or_else(|| settings.listen.clone());

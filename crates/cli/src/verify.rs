@@ -248,6 +248,7 @@ pub async fn run(o: &Options) -> Vec<Step> {
         ("coverage page", "trace", "overage"),
         ("V&V page", "vv", "Verification and validation"),
         ("baselines page", "baselines", "Baselines"),
+        ("operations page", "operations", "Operations readiness"),
     ] {
         let t = Instant::now();
         let url = r.url(&format!("/p/{project}/{path}"));
@@ -271,13 +272,6 @@ pub async fn run(o: &Options) -> Vec<Step> {
         };
         r.record(name, t, result);
     }
-    r.steps.push(Step {
-        name: "module page",
-        status: Status::Skip,
-        ms: 0,
-        detail: "operations: not in this release".into(),
-        diagnosis: None,
-    });
 
     // 4. Static files through whatever serves /static/.
     let t = Instant::now();

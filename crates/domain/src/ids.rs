@@ -64,5 +64,8 @@ id_type!(
     BaselineId,
     PackId,
     ActionId,
-    DecisionId
+    DecisionId,
+    OpsItemId,
+    MilestoneId,
+    DependencyId
 );

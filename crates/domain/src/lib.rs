@@ -9,6 +9,7 @@ pub mod baselines;
 pub mod error;
 pub mod ids;
 pub mod jobs;
+pub mod operations;
 pub mod portfolio;
 pub mod requirements;
 pub mod revision;

@@ -12,6 +12,7 @@ pub mod dump;
 mod health;
 pub mod jobs;
 pub mod migrate;
+mod operations;
 mod portfolio;
 pub mod redis_bus;
 pub mod redis_cache;

@@ -67,6 +67,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003", "requirements"),
     migration!(4, "0004", "vv"),
     migration!(5, "0005", "baselines"),
+    migration!(6, "0006", "operations"),
 ];
 
 pub fn latest_version() -> i64 {

@@ -31,6 +31,8 @@ mod jobs_processes;
 mod junit_fixtures;
 mod mfa;
 mod migrations;
+mod operations;
+mod operations_api;
 mod redis_sessions;
 mod requirements;
 mod requirements_api;

@@ -337,7 +337,12 @@ async fn runbook_rehearsal_and_failure_modes() {
     stack.enrol_admin().await;
     let (ok, report) = stack.verify(&stack.url(), &[]);
     assert!(ok, "verify failed on a healthy stack: {report:#}");
-    for name in ["requirements page", "coverage page", "V&V page"] {
+    for name in [
+        "requirements page",
+        "coverage page",
+        "V&V page",
+        "operations page",
+    ] {
         assert_eq!(step(&report, name)["status"], "pass", "{report:#}");
     }
     // The worker's container health check reads its heartbeat file.

@@ -150,6 +150,12 @@ pub fn parse_prefix(raw: &str) -> Result<String, String> {
             crate::baselines::RESERVED_PREFIXES.join(", ")
         ));
     }
+    if crate::operations::RESERVED_PREFIXES.contains(&s.as_str()) {
+        return Err(format!(
+            "{s} is reserved for operations readiness ({})",
+            crate::operations::RESERVED_PREFIXES.join(", ")
+        ));
+    }
     Ok(s)
 }
 

@@ -3,6 +3,7 @@
 //! `/api/v1/openapi.json` is generated from the code and cannot miss a route.
 
 mod baselines;
+mod operations;
 mod portfolio;
 mod requirements;
 pub mod system;
@@ -30,7 +31,8 @@ use utoipa_axum::routes;
     tags((name = "account"), (name = "portfolio"), (name = "projects"), (name = "audit"), (name = "system"),
         (name = "requirements", description = "Requirements management: modules, requirements and their review workflow, revisions, trace links, comments, review rounds, search, quality, coverage and the RVTM"),
         (name = "baselines", description = "Baselines and release governance: draft and frozen baselines with their content hash and items, comparisons (two baselines, or a baseline and the working state) with field-level drill-down, release packs with the live readiness checklist, lock and unlock with reasons, governance decisions and adoption actions"),
-        (name = "vv", description = "Verification and validation: plans and activities, cases and their `verifies` links, sets and runs, immutable results with evidence files and corrections, defects and their closing rule, snapshots, JUnit imports, the dashboard and reports"))
+        (name = "vv", description = "Verification and validation: plans and activities, cases and their `verifies` links, sets and runs, immutable results with evidence files and corrections, defects and their closing rule, snapshots, JUnit imports, the dashboard and reports"),
+        (name = "operations", description = "Operations readiness: readiness items and their workflow, milestones with gating items and the gating rule, finish-to-start dependencies with cycle detection, critical paths, late items, the dashboard and the dependency diagram (SVG)"))
 )]
 struct ApiDoc;
 
@@ -154,7 +156,26 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(baselines::decide_pack))
         .routes(routes!(baselines::add_action))
         .routes(routes!(baselines::update_action))
-        .routes(routes!(baselines::move_action));
+        .routes(routes!(baselines::move_action))
+        .routes(routes!(operations::list_items, operations::create_item))
+        .routes(routes!(operations::get_item, operations::update_item))
+        .routes(routes!(operations::move_item))
+        .routes(routes!(
+            operations::list_milestones,
+            operations::create_milestone
+        ))
+        .routes(routes!(
+            operations::get_milestone,
+            operations::update_milestone
+        ))
+        .routes(routes!(operations::move_milestone))
+        .routes(routes!(
+            operations::list_dependencies,
+            operations::add_dependency
+        ))
+        .routes(routes!(operations::delete_dependency))
+        .routes(routes!(operations::dashboard))
+        .routes(routes!(operations::diagram));
     let doc = api.get_openapi().clone();
     api.route(
         "/api/v1/openapi.json",

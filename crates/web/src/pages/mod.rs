@@ -6,6 +6,7 @@ mod audit;
 mod baselines;
 mod jobs;
 mod login;
+pub(crate) mod operations;
 mod projects;
 mod req_exchange;
 mod requirements;
@@ -81,6 +82,7 @@ pub fn router() -> Router<AppState> {
         .merge(req_exchange::router())
         .merge(vv::router())
         .merge(baselines::router())
+        .merge(operations::router())
 }
 
 pub struct NavUser {
