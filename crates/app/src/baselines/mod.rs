@@ -22,12 +22,7 @@ use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
-pub(crate) fn store_err(e: StoreError) -> AppError {
-    match e {
-        StoreError::Conflict(why) => AppError::Conflict(why),
-        other => other.into(),
-    }
-}
+pub(crate) use crate::vv::store_err;
 
 /// A baseline with what its page shows.
 pub struct BaselineDetail {
@@ -35,6 +30,10 @@ pub struct BaselineDetail {
     pub baseline: Baseline,
     /// Module labels of the scope (empty scope = every module).
     pub scope: Vec<String>,
+    /// The scope's module prefixes, comma separated (the edit form's value).
+    pub scope_prefixes: String,
+    /// Who froze it (email), when frozen.
+    pub frozen_by: String,
     /// The groups of a frozen baseline.
     pub groups: Vec<GroupRef>,
 }
@@ -137,6 +136,27 @@ impl App {
                 })
                 .collect()
         };
+        let scope_prefixes = baseline
+            .scope
+            .modules
+            .iter()
+            .filter_map(|id| {
+                modules
+                    .iter()
+                    .find(|m| m.id == *id)
+                    .map(|m| m.prefix.clone())
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let frozen_by = match baseline.frozen.as_ref().and_then(|f| f.frozen_by) {
+            Some(u) => self
+                .store
+                .find_user(u)
+                .await?
+                .map(|u| u.email.to_string())
+                .unwrap_or_default(),
+            None => String::new(),
+        };
         let groups = if baseline.status == BaselineStatus::Frozen {
             self.store.baseline_groups(baseline.id).await?
         } else {
@@ -146,8 +166,20 @@ impl App {
             ctx,
             baseline,
             scope,
+            scope_prefixes,
+            frozen_by,
             groups,
         })
+    }
+
+    /// "BL-001 name" of a baseline of the project (a result's baseline under test), or "".
+    pub async fn baseline_label(&self, ctx: &ProjectCtx, id: BaselineId) -> AppResult<String> {
+        Ok(self
+            .store
+            .find_baseline_by_id(ctx.project.id, id)
+            .await?
+            .map(|b| format!("{} {}", b.human_id, b.name))
+            .unwrap_or_default())
     }
 
     /// Module prefixes (comma or space separated; empty = every module) to ids.

@@ -518,6 +518,29 @@ impl App {
         Ok(a)
     }
 
+    /// The human id of the pack an adoption action belongs to.
+    pub async fn action_pack(
+        &self,
+        principal: &Principal,
+        code: &str,
+        action: &str,
+    ) -> AppResult<String> {
+        let ctx = self
+            .project_access(principal, code, Permission::Read)
+            .await?;
+        let a = self
+            .store
+            .find_action(ctx.project.id, &action.trim().to_uppercase())
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let packs = self.store.list_packs(ctx.project.id).await?;
+        packs
+            .into_iter()
+            .find(|s| s.pack.id == a.pack_id)
+            .map(|s| s.pack.human_id)
+            .ok_or(AppError::NotFound)
+    }
+
     async fn action_of(
         &self,
         principal: &Principal,

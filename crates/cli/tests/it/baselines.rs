@@ -279,12 +279,11 @@ async fn edits_leave_a_baseline_unchanged_and_compare_exactly(b: Backend) {
         .await
         .unwrap();
     check(&v);
-    // Only the groups that changed were compared: the plan-less cases group did (a result),
-    // the module list did not.
-    assert!(
-        v.comparison.groups_equal >= 1,
-        "{:?}",
-        v.comparison.groups_equal
+    // Only the groups that changed were compared: the module's requirements and its links,
+    // and the new latest result; the module list, the cases and the case's link were equal.
+    assert_eq!(
+        (v.comparison.groups_compared, v.comparison.groups_equal),
+        (3, 3)
     );
     let same = app
         .compare_baselines(&c.viewer, "ALPHA", &bl2, &CompareTo::Working)

@@ -18,6 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+pub use crate::vv::model::parse_reason;
 pub use checklist::{CheckItem, Checklist, ChecklistFacts};
 pub use compare::{compare, Comparison, KindDiff, Pair};
 pub use content::{ArtefactKind, Group, Item};
@@ -416,18 +417,6 @@ impl DecisionInput {
             _ => Err(e),
         }
     }
-}
-
-/// A reason a person must give (unlock, lock override): trimmed, required, bounded.
-pub fn parse_reason(raw: &str) -> Result<String, String> {
-    let s = raw.trim();
-    if s.is_empty() {
-        return Err("is required".into());
-    }
-    if s.chars().count() > 2_000 {
-        return Err("is longer than 2000 characters".into());
-    }
-    Ok(s.to_owned())
 }
 
 #[cfg(test)]

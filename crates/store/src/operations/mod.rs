@@ -5,6 +5,7 @@
 //! close a cycle together (SQLite has one writer anyway).
 
 use crate::stamp::JournalIndex;
+use crate::vv::alloc_numbers;
 use crate::{db_err, read, transaction, Db};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -26,32 +27,6 @@ fn corrupt(what: &str, e: String) -> StoreError {
 
 fn conflict(what: impl Into<String>) -> StoreError {
     StoreError::Conflict(what.into())
-}
-
-/// Reserves `count` numbers under `prefix` in the project; evaluates to the first.
-macro_rules! alloc_numbers {
-    ($tx:expr, $project:expr, $prefix:expr, $count:expr) => {{
-        sqlx::query(
-            "INSERT INTO req_counters (project_id, prefix, next_number) VALUES ($1, $2, 1) \
-             ON CONFLICT (project_id, prefix) DO NOTHING",
-        )
-        .bind($project)
-        .bind($prefix)
-        .execute(&mut *$tx)
-        .await
-        .map_err(db_err)?;
-        let first: (i64,) = sqlx::query_as(
-            "UPDATE req_counters SET next_number = next_number + $3 \
-             WHERE project_id = $1 AND prefix = $2 RETURNING next_number - $3",
-        )
-        .bind($project)
-        .bind($prefix)
-        .bind($count as i64)
-        .fetch_one(&mut *$tx)
-        .await
-        .map_err(db_err)?;
-        first.0
-    }};
 }
 
 /// PostgreSQL: serialises the edge writers of one project until the transaction ends.

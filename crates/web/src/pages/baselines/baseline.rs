@@ -178,12 +178,6 @@ async fn baseline_page(
 ) -> PageResult {
     let d = st.app.baseline(p, code, hid).await?;
     let (_, all) = st.app.list_baselines(p, code).await?;
-    let modules = st
-        .app
-        .store
-        .list_modules(d.ctx.project.id)
-        .await
-        .map_err(AppError::from)?;
     let (f, errs, error, status) = unpack(typed);
     let b = &d.baseline;
     let draft = b.status == BaselineStatus::Draft;
@@ -207,17 +201,6 @@ async fn baseline_page(
                 .collect()
         })
         .unwrap_or_default();
-    let frozen_by = match b.frozen.as_ref().and_then(|fz| fz.frozen_by) {
-        Some(u) => st
-            .app
-            .store
-            .find_user(u)
-            .await
-            .map_err(AppError::from)?
-            .map(|u| u.email.to_string())
-            .unwrap_or_default(),
-        None => String::new(),
-    };
     let t = BaselinePage {
         l: layout(
             st,
@@ -234,24 +217,13 @@ async fn baseline_page(
         scope: d.scope.clone(),
         draft,
         include_vv: b.scope.include_vv,
-        modules_text: b
-            .scope
-            .modules
-            .iter()
-            .filter_map(|id| {
-                modules
-                    .iter()
-                    .find(|m| m.id == *id)
-                    .map(|m| m.prefix.clone())
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
+        modules_text: d.scope_prefixes.clone(),
         full_hash: b
             .frozen
             .as_ref()
             .map(|fz| fz.content_hash.clone())
             .unwrap_or_default(),
-        frozen_by,
+        frozen_by: d.frozen_by.clone(),
         counts,
         groups: d.groups.len(),
         others: frozen_opts(&all, &b.human_id),

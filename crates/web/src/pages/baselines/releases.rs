@@ -474,33 +474,13 @@ pub async fn add_action(
     .await
 }
 
-/// The pack an action belongs to, for the redirect.
-async fn action_pack(
-    st: &AppState,
-    p: &Principal,
-    code: &str,
-    action: &str,
-) -> Result<String, AppError> {
-    let (ctx, packs) = st.app.list_packs(p, code).await?;
-    let a = st
-        .app
-        .store
-        .find_action(ctx.project.id, &action.trim().to_uppercase())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if let Some(s) = packs.into_iter().find(|s| s.pack.id == a.pack_id) {
-        return Ok(s.pack.human_id);
-    }
-    Err(AppError::NotFound)
-}
-
 pub async fn edit_action(
     State(st): State<AppState>,
     Path((code, hid)): Path<(String, String)>,
     CsrfForm(PageUser(p, c), f): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
     let f = Fields(f);
-    let pack = action_pack(&st, &p, &code, &hid).await?;
+    let pack = st.app.action_pack(&p, &code, &hid).await?;
     let r = st.app.edit_action(&p, &code, &hid, &action_input(&f)).await;
     after(
         On {
@@ -523,7 +503,7 @@ pub async fn move_action(
     CsrfForm(PageUser(p, c), f): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
     let f = Fields(f);
-    let pack = action_pack(&st, &p, &code, &hid).await?;
+    let pack = st.app.action_pack(&p, &code, &hid).await?;
     let r = match ActionStatus::parse(&f.text("to")) {
         Ok(to) => st.app.move_action(&p, &code, &hid, to).await,
         Err(e) => Err(AppError::field("to", e)),

@@ -158,14 +158,11 @@ async fn result_page(
     let (f, errs, error, status) = unpack(typed);
     let r = &rec.result;
     let baseline = match r.baseline_id {
-        Some(id) => st
-            .app
-            .store
-            .find_baseline_by_id(ctx.project.id, opensesa_domain::ids::BaselineId(id))
-            .await
-            .map_err(opensesa_app::AppError::from)?
-            .map(|b| format!("{} {}", b.human_id, b.name))
-            .unwrap_or_default(),
+        Some(id) => {
+            st.app
+                .baseline_label(&ctx, opensesa_domain::ids::BaselineId(id))
+                .await?
+        }
         None => String::new(),
     };
     let t = ResultPage {
