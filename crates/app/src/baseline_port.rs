@@ -27,6 +27,20 @@ pub struct GroupBody {
     pub body: String,
 }
 
+/// One group of the working state: its key, hash and item count, and its items when the
+/// caller asked for them (or when they were computed for this read anyway).
+#[derive(Debug, Clone)]
+pub struct WorkingGroup {
+    pub kind: ArtefactKind,
+    pub group: Uuid,
+    pub hash: String,
+    pub count: i64,
+    pub items: Option<Vec<Item>>,
+}
+
+/// Which working groups' items a caller needs, by (kind, group, hash).
+pub type WantItems<'a> = &'a (dyn Fn(ArtefactKind, Uuid, &str) -> bool + Sync);
+
 /// A release pack with its baseline's human id and status, for lists.
 #[derive(Debug, Clone, Serialize)]
 pub struct PackSummary {
@@ -74,6 +88,15 @@ pub trait BaselineStore: Send + Sync {
         project: ProjectId,
         scope: &BaselineScope,
     ) -> StoreResult<Vec<Item>>;
+    /// The working state of a scope as groups, from one consistent read. Groups that did
+    /// not change since they were last computed come from the working-group cache (their
+    /// items only when `want` asks for them); the others are read from the rows.
+    async fn working_groups(
+        &self,
+        project: ProjectId,
+        scope: &BaselineScope,
+        want: WantItems<'_>,
+    ) -> StoreResult<Vec<WorkingGroup>>;
     async fn baseline_groups(&self, baseline: BaselineId) -> StoreResult<Vec<GroupRef>>;
     async fn group_bodies(&self, hashes: &[String]) -> StoreResult<Vec<GroupBody>>;
 

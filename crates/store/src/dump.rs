@@ -244,6 +244,7 @@ pub const TABLES: &[Table] = &[
             ("comments_text", Text),
             ("created_at", Time),
             ("updated_at", Time),
+            ("content_hash", Text),
         ],
     },
     Table {
@@ -1003,6 +1004,7 @@ pub async fn wipe(db: &Db) -> StoreResult<()> {
                     "auth_failures",
                     "worker_heartbeats",
                     "req_imports",
+                    "working_groups",
                 ])
                 .collect();
             sqlx::query(&format!("TRUNCATE {} CASCADE", names.join(", ")))
@@ -1029,6 +1031,14 @@ pub async fn wipe(db: &Db) -> StoreResult<()> {
             .into_iter()
             .chain(TABLES.iter().rev().map(|t| t.name))
             {
+                if name == "projects" {
+                    // The cache of working groups (not dumped) refers to projects, and the
+                    // deletions above re-create its rows through its triggers.
+                    sqlx::query("DELETE FROM working_groups")
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
                 sqlx::query(&format!("DELETE FROM {name}"))
                     .execute(&mut *tx)
                     .await

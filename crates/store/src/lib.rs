@@ -106,6 +106,31 @@ macro_rules! write_journal {
                 .execute(&mut *$tx)
                 .await
                 .map_err($crate::db_err)?;
+            // A requirement row carries its current revision's content hash, so that the
+            // working state is read without joining the revisions table (migration 0007).
+            let current: Vec<(uuid::Uuid, i64, &str)> = chunk
+                .iter()
+                .filter(|r| r.artefact_type == "requirement")
+                .filter_map(|r| {
+                    uuid::Uuid::parse_str(&r.artefact_id)
+                        .ok()
+                        .map(|id| (id, r.number, r.content_hash.as_str()))
+                })
+                .collect();
+            if !current.is_empty() {
+                let mut qb = sqlx::QueryBuilder::new("WITH v (id, n, h) AS (");
+                qb.push_values(&current, |mut b, (id, n, h)| {
+                    b.push_bind(*id).push_bind(*n).push_bind(*h);
+                });
+                qb.push(
+                    ") UPDATE requirements SET content_hash = v.h FROM v \
+                     WHERE requirements.id = v.id AND requirements.revision = v.n",
+                );
+                qb.build()
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err($crate::db_err)?;
+            }
         }
         for j in &$journal.jobs {
             $crate::insert_job!($tx, j);

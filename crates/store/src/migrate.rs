@@ -68,6 +68,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004", "vv"),
     migration!(5, "0005", "baselines"),
     migration!(6, "0006", "operations"),
+    migration!(7, "0007", "working_groups"),
 ];
 
 pub fn latest_version() -> i64 {

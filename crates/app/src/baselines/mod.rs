@@ -12,7 +12,7 @@ use crate::ports::{GroupRef, Journal, StoreError};
 use crate::{App, Principal};
 use opensesa_domain::access::Permission;
 use opensesa_domain::audit::Action;
-use opensesa_domain::baselines::content::{decode, group_items};
+use opensesa_domain::baselines::content::decode;
 use opensesa_domain::baselines::{
     compare, ArtefactKind, Baseline, BaselineInput, BaselineScope, BaselineStatus, Comparison, Item,
 };
@@ -421,18 +421,29 @@ impl App {
                 (Some(b), g, None)
             }
             CompareTo::Working => {
-                let items = self.store.current_items(ctx.project.id, &a.scope).await?;
-                let groups = group_items(items);
-                let refs: Vec<GroupRef> = groups
+                // Only the working groups that differ from the baseline's are read item by
+                // item; the others are known by their hashes.
+                let recorded: HashMap<(ArtefactKind, Uuid), &str> = a_groups
+                    .iter()
+                    .map(|g| ((g.kind, g.group), g.hash.as_str()))
+                    .collect();
+                let want = |kind: ArtefactKind, group: Uuid, hash: &str| {
+                    recorded.get(&(kind, group)) != Some(&hash)
+                };
+                let working = self
+                    .store
+                    .working_groups(ctx.project.id, &a.scope, &want)
+                    .await?;
+                let refs: Vec<GroupRef> = working
                     .iter()
                     .map(|g| GroupRef {
                         kind: g.kind,
                         group: g.group,
-                        items: g.items.len() as i64,
+                        items: g.count,
                         hash: g.hash.clone(),
                     })
                     .collect();
-                (None, refs, Some(groups))
+                (None, refs, Some(working))
             }
         };
         let key = |g: &GroupRef| (g.kind, g.group);
@@ -458,11 +469,18 @@ impl App {
             .collect();
         let from_items = self.items_of_groups(&a_diff).await?;
         let to_items = match b_items {
-            Some(groups) => groups
-                .into_iter()
-                .filter(|g| differing.contains(&(g.kind, g.group)))
-                .flat_map(|g| g.items)
-                .collect(),
+            Some(groups) => {
+                let mut items = Vec::new();
+                for g in groups
+                    .into_iter()
+                    .filter(|g| differing.contains(&(g.kind, g.group)))
+                {
+                    items.extend(g.items.ok_or_else(|| {
+                        AppError::Internal(format!("working group {} was not read", g.group))
+                    })?);
+                }
+                items
+            }
             None => {
                 let b_diff: Vec<GroupRef> = b_groups
                     .iter()

@@ -3,7 +3,7 @@
 //! frozen baseline unchanged by later edits (and by the database's own refusal), exact
 //! comparisons of hand-made changes, the lock rules, decisions, adoption actions and roles.
 
-use crate::vv::{case, raw_exec, setup, verdict, Ctx};
+use crate::vv::{case, case_input, raw_exec, setup, verdict, Ctx};
 use opensesa_app::baselines::CompareTo;
 use opensesa_app::AppError;
 use opensesa_domain::baselines::{
@@ -11,6 +11,7 @@ use opensesa_domain::baselines::{
     PackInput, PackStatus,
 };
 use opensesa_domain::requirements::RequirementInput;
+use opensesa_domain::vv::{ActivityInput, CaseInput, PlanInput};
 use opensesa_testkit::Backend;
 use sha2::{Digest, Sha256};
 
@@ -859,7 +860,230 @@ async fn results_name_a_frozen_baseline(b: Backend) {
     assert!(page.contains(&format!("{bl} QM")), "{page}");
 }
 
+/// The working-group cache's groups whose version moved past their stored hash, as
+/// (kind, group) sorted.
+async fn dirty_groups(db: &opensesa_store::Db) -> Vec<(String, uuid::Uuid)> {
+    let sql = "SELECT kind, group_id FROM working_groups \
+               WHERE hashed_version IS NULL OR hashed_version <> version ORDER BY kind, group_id";
+    match db {
+        opensesa_store::Db::Sqlite { read, .. } => sqlx::query_as(sql).fetch_all(read).await,
+        opensesa_store::Db::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await,
+    }
+    .unwrap()
+}
+
+/// The working state read through the cache equals the working state read from the rows
+/// alone (every cached hash dropped first), and the read leaves nothing dirty.
+async fn cache_agrees(c: &Ctx) {
+    let store = &c.t.app.store;
+    let project = store
+        .find_project_by_code("ALPHA")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let scope = opensesa_domain::baselines::BaselineScope::all();
+    let sorted = |mut v: Vec<Item>| {
+        v.sort_by_key(|i| (i.kind, i.id));
+        v
+    };
+    let cached = sorted(store.current_items(project, &scope).await.unwrap());
+    assert!(dirty_groups(&c.t.tdb.db).await.is_empty());
+    raw_exec(
+        &c.t.tdb.db,
+        "UPDATE working_groups SET hashed_version = NULL",
+    )
+    .await
+    .unwrap();
+    let fresh = sorted(store.current_items(project, &scope).await.unwrap());
+    assert_eq!(cached, fresh);
+    assert!(dirty_groups(&c.t.tdb.db).await.is_empty());
+}
+
+async fn working_groups_follow_every_edit(b: Backend) {
+    let c = setup(b).await;
+    let app = &c.t.app;
+    let db = &c.t.tdb.db;
+    let a = case(&c, "Boot", "SYS-001").await;
+    let plan = app
+        .create_plan(
+            &c.editor,
+            "ALPHA",
+            &PlanInput {
+                title: Some("Q".into()),
+                ..Default::default()
+            },
+            "SYS",
+        )
+        .await
+        .unwrap();
+    app.save_activity(
+        &c.editor,
+        "ALPHA",
+        &plan.human_id,
+        None,
+        &ActivityInput {
+            title: Some("Bench".into()),
+            method: Some("test".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let planned = app
+        .create_case(
+            &c.editor,
+            "ALPHA",
+            &case_input("Brake"),
+            "SYS-002",
+            "VP-001/1",
+        )
+        .await
+        .unwrap();
+    app.create_link(&c.editor, "ALPHA", "SYS-002", "refines", "SYS-001")
+        .await
+        .unwrap();
+    app.record_result(&c.editor, "ALPHA", &a, &verdict("pass"), &[])
+        .await
+        .unwrap();
+    // Existing data: every group dirty, then all computed by one read.
+    assert!(!dirty_groups(db).await.is_empty());
+    cache_agrees(&c).await;
+
+    let sys = app
+        .store
+        .find_project_by_code("ALPHA")
+        .await
+        .unwrap()
+        .map(|p| p.id)
+        .unwrap();
+    let module = app.store.list_modules(sys).await.unwrap()[0].id.0;
+    let plan_id = plan.id.0;
+    let key = |k: &str, g: uuid::Uuid| (k.to_owned(), g);
+
+    // A requirement edit: its module's requirement group only (its links turn suspect,
+    // which no baseline records).
+    app.update_requirement(
+        &c.editor,
+        "ALPHA",
+        "SYS-002",
+        &RequirementInput {
+            title: Some("brake hard".into()),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(dirty_groups(db).await, vec![key("requirement", module)]);
+    cache_agrees(&c).await;
+
+    // A new requirement.
+    app.create_requirement(
+        &c.editor,
+        "ALPHA",
+        "SYS",
+        &RequirementInput {
+            title: Some("dock".into()),
+            statement: Some("The system shall dock.".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(dirty_groups(db).await, vec![key("requirement", module)]);
+    cache_agrees(&c).await;
+
+    // A link added and one removed: the link group of the source's module.
+    app.create_link(&c.editor, "ALPHA", "SYS-003", "refines", "SYS-001")
+        .await
+        .unwrap();
+    assert_eq!(dirty_groups(db).await, vec![key("trace_link", module)]);
+    cache_agrees(&c).await;
+    let link = app
+        .store
+        .link_facts(sys)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.kind == opensesa_domain::requirements::LinkKind::Refines)
+        .unwrap();
+    app.delete_link(&c.editor, "ALPHA", link.id).await.unwrap();
+    assert_eq!(dirty_groups(db).await, vec![key("trace_link", module)]);
+    cache_agrees(&c).await;
+
+    // A result of a planned case: that plan's result group.
+    app.record_result(&c.editor, "ALPHA", &planned.human_id, &verdict("fail"), &[])
+        .await
+        .unwrap();
+    assert_eq!(dirty_groups(db).await, vec![key("vv_result", plan_id)]);
+    cache_agrees(&c).await;
+
+    // A case edit: its plan's case, result and link groups.
+    app.update_case(
+        &c.editor,
+        "ALPHA",
+        &planned.human_id,
+        &CaseInput {
+            title: Some("Brake on ice".into()),
+            ..case_input("Brake")
+        },
+        None,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let mut want = vec![
+        key("trace_link", plan_id),
+        key("vv_case", plan_id),
+        key("vv_result", plan_id),
+    ];
+    want.sort();
+    assert_eq!(dirty_groups(db).await, want);
+    cache_agrees(&c).await;
+
+    // A case moved out of its plan: both plans' groups.
+    app.update_case(
+        &c.editor,
+        "ALPHA",
+        &planned.human_id,
+        &case_input("Brake on ice"),
+        None,
+        Some(""),
+        None,
+    )
+    .await
+    .unwrap();
+    let nil = uuid::Uuid::nil();
+    let mut want = vec![
+        key("trace_link", plan_id),
+        key("vv_case", plan_id),
+        key("vv_result", plan_id),
+        key("trace_link", nil),
+        key("vv_case", nil),
+        key("vv_result", nil),
+    ];
+    want.sort();
+    assert_eq!(dirty_groups(db).await, want);
+    cache_agrees(&c).await;
+
+    // A freeze reads the cache (and leaves it clean); with nothing changed since, the
+    // comparison with the working state finds every group equal by its hash.
+    let bl = frozen(&c, "now").await;
+    assert!(dirty_groups(db).await.is_empty());
+    let v = app
+        .compare_baselines(&c.viewer, "ALPHA", &bl, &CompareTo::Working)
+        .await
+        .unwrap();
+    assert!(v.comparison.is_empty());
+    assert_eq!(v.comparison.groups_compared, 0);
+    // Modules, plans, SYS requirements and links; cases, results and links outside a plan.
+    assert_eq!(v.comparison.groups_equal, 7);
+}
+
 both!(
+    working_groups_follow_every_edit,
     freeze_is_for_leads_atomic_idempotent_and_recomputable,
     edits_leave_a_baseline_unchanged_and_compare_exactly,
     packs_lock_unlock_decide_and_act,

@@ -1,13 +1,13 @@
 //! Reading the working state as baseline items: compact rows of modules, requirements (with
-//! their current revision's content hash from the revisions table), links, plans, cases and
-//! latest results, turned into items by a pure function.
+//! their current revision's content hash), links, plans, cases and latest results, turned
+//! into items by a pure function; all of a project's, or only those of some groups.
 
 use super::time_text;
 use chrono::{DateTime, Utc};
 use opensesa_domain::baselines::content::fields_hash;
 use opensesa_domain::baselines::{ArtefactKind, BaselineScope, Item};
 use opensesa_domain::ids::ModuleId;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// A UUID column as the lower-case hyphenated text the revisions table keys artefacts by.
@@ -39,6 +39,9 @@ pub type PlanRow = (Uuid, String, i64, Option<String>);
 pub type CaseRow = (Uuid, String, i64, String, Option<Uuid>);
 pub type LatestRow = (Uuid, Uuid, String, DateTime<Utc>);
 
+/// A link end read only for its label and container: (id, human id, group).
+pub type EndRow = (Uuid, String, Uuid);
+
 /// The rows `build_items` needs, read in one consistent transaction or snapshot.
 #[derive(Default)]
 pub struct RawItems {
@@ -48,7 +51,104 @@ pub struct RawItems {
     pub plans: Vec<PlanRow>,
     pub cases: Vec<CaseRow>,
     pub latest: Vec<LatestRow>,
+    /// Ends of the links read that are not among the requirements and cases read.
+    pub ends: Vec<EndRow>,
 }
+
+/// The groups of the working state to read again, by kind (group ids: a module for
+/// requirements, a plan or the nil id for cases and results, either for links).
+#[derive(Debug, Default, Clone)]
+pub struct DirtyGroups {
+    pub requirements: Vec<Uuid>,
+    pub links: Vec<Uuid>,
+    pub cases: Vec<Uuid>,
+    pub results: Vec<Uuid>,
+    keys: HashSet<(ArtefactKind, Uuid)>,
+}
+
+impl DirtyGroups {
+    pub fn insert(&mut self, kind: ArtefactKind, group: Uuid) {
+        if !self.keys.insert((kind, group)) {
+            return;
+        }
+        match kind {
+            ArtefactKind::Requirement => self.requirements.push(group),
+            ArtefactKind::Link => self.links.push(group),
+            ArtefactKind::Case => self.cases.push(group),
+            ArtefactKind::Result => self.results.push(group),
+            ArtefactKind::Module | ArtefactKind::Plan => {}
+        }
+    }
+
+    /// Whether an item of this group is to be computed (module and plan groups always are).
+    pub fn contains(&self, kind: ArtefactKind, group: Uuid) -> bool {
+        matches!(kind, ArtefactKind::Module | ArtefactKind::Plan)
+            || self.keys.contains(&(kind, group))
+    }
+
+    /// Modules whose requirements must be read: those of dirty requirement groups and the
+    /// sources of dirty link groups.
+    pub fn requirement_modules(&self) -> Vec<Uuid> {
+        let mut out: Vec<Uuid> = self
+            .requirements
+            .iter()
+            .chain(&self.links)
+            .copied()
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Plans (or the nil group) whose cases must be read.
+    pub fn case_plans(&self) -> Vec<Uuid> {
+        let mut out: Vec<Uuid> = self
+            .cases
+            .iter()
+            .chain(&self.results)
+            .chain(&self.links)
+            .copied()
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// `$from, $from+1, …` for an IN list of `n` values (at least one, so that an empty list
+/// still parses: a bound nil id matches no module or plan).
+pub fn in_list(from: usize, n: usize) -> String {
+    crate::vv::placeholders(from, n.max(1))
+}
+
+/// The links whose source is in one of the link groups bound from `$3` (modules) or one of
+/// the plans bound after them (`$2` is the nil id, the group of cases outside any plan).
+pub fn link_filter(modules: usize, plans: usize) -> String {
+    format!(
+        "l.project_id = $1 AND (l.source_id IN (SELECT id FROM requirements WHERE project_id = $1 \
+         AND module_id IN ({})) OR l.source_id IN (SELECT c.id FROM vv_cases c LEFT JOIN \
+         vv_activities a ON a.id = c.activity_id WHERE c.project_id = $1 AND \
+         COALESCE(a.plan_id, $2) IN ({})))",
+        in_list(3, modules),
+        in_list(3 + modules.max(1), plans)
+    )
+}
+
+/// Binds a list of ids for `in_list` (the nil id for an empty list).
+macro_rules! bind_list {
+    ($q:expr, $ids:expr) => {{
+        let mut q = $q;
+        let ids: &[uuid::Uuid] = $ids;
+        if ids.is_empty() {
+            q = q.bind(uuid::Uuid::nil());
+        }
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q
+    }};
+}
+pub(crate) use bind_list;
 
 /// Reads `RawItems` of a project on a connection expression (`&mut *tx` or a pool), which
 /// is evaluated once per query.
@@ -68,12 +168,10 @@ macro_rules! load_items {
         .fetch_all($conn)
         .await
         .map_err($crate::db_err)?;
-        raw.requirements = sqlx::query_as(&$crate::baselines::items::revised_sql(
-            "t.id, t.human_id, t.module_id, t.parent_id, t.revision",
-            "requirements",
-            "requirement",
-            postgres,
-        ))
+        raw.requirements = sqlx::query_as(
+            "SELECT id, human_id, module_id, parent_id, revision, content_hash FROM requirements \
+             WHERE project_id = $1",
+        )
         .bind(project)
         .fetch_all($conn)
         .await
@@ -117,6 +215,106 @@ macro_rules! load_items {
 }
 pub(crate) use load_items;
 
+/// Reads `RawItems` of only the dirty groups of a project's whole scope (modules and plans
+/// are always read whole: they are few and not cached), with the other ends of their links.
+macro_rules! load_dirty {
+    ($conn:expr, $project:expr, $dirty:expr, $postgres:expr) => {{
+        use $crate::baselines::items::{bind_list, in_list, link_filter};
+        let project: uuid::Uuid = $project;
+        let dirty: &$crate::baselines::items::DirtyGroups = $dirty;
+        let postgres: bool = $postgres;
+        let nil = uuid::Uuid::nil();
+        let mut raw = $crate::baselines::items::RawItems::default();
+        raw.modules = sqlx::query_as(&$crate::baselines::items::revised_sql(
+            "t.id, t.parent_id, t.prefix, t.revision",
+            "req_modules",
+            "module",
+            postgres,
+        ))
+        .bind(project)
+        .fetch_all($conn)
+        .await
+        .map_err($crate::db_err)?;
+        raw.plans = sqlx::query_as(&$crate::baselines::items::revised_sql(
+            "t.id, t.human_id, t.revision",
+            "vv_plans",
+            "vv_plan",
+            postgres,
+        ))
+        .bind(project)
+        .fetch_all($conn)
+        .await
+        .map_err($crate::db_err)?;
+        let modules = dirty.requirement_modules();
+        if !modules.is_empty() {
+            let sql = format!(
+                "SELECT id, human_id, module_id, parent_id, revision, content_hash FROM requirements \
+                 WHERE project_id = $1 AND module_id IN ({})",
+                in_list(2, modules.len())
+            );
+            raw.requirements = bind_list!(sqlx::query_as(&sql).bind(project), &modules)
+                .fetch_all($conn)
+                .await
+                .map_err($crate::db_err)?;
+        }
+        let plans = dirty.case_plans();
+        if !plans.is_empty() {
+            let sql = format!(
+                "SELECT c.id, c.human_id, c.revision, c.content_hash, a.plan_id FROM vv_cases c \
+                 LEFT JOIN vv_activities a ON a.id = c.activity_id WHERE c.project_id = $1 \
+                 AND COALESCE(a.plan_id, $2) IN ({})",
+                in_list(3, plans.len())
+            );
+            raw.cases = bind_list!(sqlx::query_as(&sql).bind(project).bind(nil), &plans)
+                .fetch_all($conn)
+                .await
+                .map_err($crate::db_err)?;
+        }
+        if !dirty.results.is_empty() {
+            let sql = format!(
+                "SELECT l.case_id, l.result_id, l.verdict, l.executed_at FROM vv_latest l \
+                 JOIN vv_cases c ON c.id = l.case_id LEFT JOIN vv_activities a ON a.id = c.activity_id \
+                 WHERE l.project_id = $1 AND COALESCE(a.plan_id, $2) IN ({})",
+                in_list(3, dirty.results.len())
+            );
+            raw.latest = bind_list!(sqlx::query_as(&sql).bind(project).bind(nil), &dirty.results)
+                .fetch_all($conn)
+                .await
+                .map_err($crate::db_err)?;
+        }
+        if !dirty.links.is_empty() {
+            let filter = link_filter(dirty.links.len(), dirty.links.len());
+            let sql = format!(
+                "SELECT l.id, l.kind, l.source_type, l.source_id, l.target_type, l.target_id \
+                 FROM trace_links l WHERE {filter}"
+            );
+            raw.links = bind_list!(
+                bind_list!(sqlx::query_as(&sql).bind(project).bind(nil), &dirty.links),
+                &dirty.links
+            )
+            .fetch_all($conn)
+            .await
+            .map_err($crate::db_err)?;
+            let sql = format!(
+                "SELECT r.id, r.human_id, r.module_id FROM requirements r WHERE r.id IN \
+                 (SELECT l.target_id FROM trace_links l WHERE {filter}) \
+                 UNION ALL SELECT c.id, c.human_id, COALESCE(a.plan_id, $2) FROM vv_cases c \
+                 LEFT JOIN vv_activities a ON a.id = c.activity_id WHERE c.id IN \
+                 (SELECT l.target_id FROM trace_links l WHERE {filter})"
+            );
+            raw.ends = bind_list!(
+                bind_list!(sqlx::query_as(&sql).bind(project).bind(nil), &dirty.links),
+                &dirty.links
+            )
+            .fetch_all($conn)
+            .await
+            .map_err($crate::db_err)?;
+        }
+        raw
+    }};
+}
+pub(crate) use load_dirty;
+
 /// A revision without its row in the revisions table (data written before revisions were
 /// kept) still gets a stable hash, marked so it cannot equal a real content hash.
 fn hash_or_marker(hash: Option<String>, kind: ArtefactKind, id: Uuid, revision: i64) -> String {
@@ -139,7 +337,10 @@ pub fn build_items(scope: &BaselineScope, raw: RawItems) -> Vec<Item> {
     );
     // Each end's label and group, for links.
     let mut ends: HashMap<Uuid, (String, Uuid)> =
-        HashMap::with_capacity(raw.requirements.len() + raw.cases.len());
+        HashMap::with_capacity(raw.requirements.len() + raw.cases.len() + raw.ends.len());
+    for (id, label, group) in raw.ends {
+        ends.insert(id, (label, group));
+    }
     for (id, parent, prefix, revision, hash) in raw.modules {
         if !scope.covers_module(ModuleId(id)) {
             continue;

@@ -4,15 +4,15 @@
 
 mod items;
 mod rows;
+mod working;
 
 use crate::stamp::JournalIndex;
 use crate::vv::{alloc_numbers, placeholders, CHUNK};
 use crate::{db_err, read, transaction, Db};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
-use items::{build_items, load_items};
 use opensesa_app::ports::*;
-use opensesa_domain::baselines::content::{content_hash, counts, group_items};
+use opensesa_domain::baselines::content::{content_hash, counts, Group};
 use opensesa_domain::baselines::{
     AdoptionAction, ArtefactKind, Baseline, BaselineScope, Decision, Frozen, Item, ReleasePack,
     ACTION_PREFIX, BASELINE_PREFIX, PACK_PREFIX,
@@ -23,6 +23,7 @@ use rows::*;
 use sqlx::types::Json;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
+use working::{read_working, write_back};
 
 fn conflict(what: impl Into<String>) -> StoreError {
     StoreError::Conflict(what.into())
@@ -140,7 +141,7 @@ impl BaselineStore for Db {
         let postgres = !self.is_sqlite();
         let mut journal = journal.clone();
         let journal = &mut journal;
-        transaction!(self, journal, |tx| {
+        let result: StoreResult<_> = transaction!(self, journal, |tx| {
             if postgres {
                 // Every read below sees one snapshot of the working state, so the baseline
                 // cannot hold a link to a requirement version it does not hold.
@@ -160,15 +161,31 @@ impl BaselineStore for Db {
             if status != "draft" {
                 return Err(conflict(format!("baseline {hid} is frozen already")));
             }
-            let raw = load_items!(&mut *tx, project, &scope.0, postgres);
-            let items = build_items(&scope.0, raw);
-            let hash = content_hash(&items);
-            let per_kind: BTreeMap<String, i64> = counts(&items)
+            let started = std::time::Instant::now();
+            let all = |_: ArtefactKind, _: Uuid, _: &str| true;
+            let working = read_working!(&mut *tx, project, &scope.0, postgres, &all);
+            let read_ms = started.elapsed().as_millis();
+            let mut groups: Vec<Group> = Vec::with_capacity(working.groups.len());
+            for g in working.groups {
+                let items = g.items.ok_or_else(|| {
+                    StoreError::Backend(format!("working group {} was not read", g.group).into())
+                })?;
+                groups.push(Group {
+                    kind: g.kind,
+                    group: g.group,
+                    items,
+                    hash: g.hash,
+                });
+            }
+            groups.sort_by_key(|g| (g.kind, g.group));
+            let hash = content_hash(groups.iter().flat_map(|g| &g.items));
+            let per_kind: BTreeMap<String, i64> = counts(groups.iter().flat_map(|g| &g.items))
                 .into_iter()
                 .map(|(k, n)| (k.as_str().to_owned(), n))
                 .collect();
-            let total = items.len() as i64;
-            let groups = group_items(items);
+            let total = groups.iter().map(|g| g.items.len() as i64).sum::<i64>();
+            let grouped_ms = started.elapsed().as_millis();
+            let computed = working.computed;
 
             // Bodies another baseline stored already are shared, not written again.
             let hashes: Vec<&str> = groups.iter().map(|g| g.hash.as_str()).collect();
@@ -228,6 +245,17 @@ impl BaselineStore for Db {
                 });
                 qb.build().execute(&mut *tx).await.map_err(db_err)?;
             }
+            tracing::debug!(
+                baseline = %hid,
+                items = total,
+                groups = groups.len(),
+                written = fresh.len(),
+                computed = computed.len(),
+                read_ms,
+                grouped_ms,
+                written_ms = started.elapsed().as_millis(),
+                "baseline freeze phases"
+            );
             let done = sqlx::query(
                 "UPDATE baselines SET status = 'frozen', content_hash = $2, items = $3, counts = $4, \
                  frozen_by = $5, frozen_at = $6, updated_at = $6 WHERE id = $1 AND status = 'draft'",
@@ -258,14 +286,22 @@ impl BaselineStore for Db {
                     }
                 }
             }
-            Frozen {
-                content_hash: hash,
-                items: total,
-                counts: per_kind,
-                frozen_by: by,
-                frozen_at: at,
-            }
-        })
+            (
+                Frozen {
+                    content_hash: hash,
+                    items: total,
+                    counts: per_kind,
+                    frozen_by: by,
+                    frozen_at: at,
+                },
+                (project, computed),
+            )
+        });
+        let (frozen, (project, computed)) = result?;
+        // After the commit: a cache write inside the freeze could make a REPEATABLE READ
+        // freeze fail on a concurrent edit.
+        write_back(self, project, computed).await;
+        Ok(frozen)
     }
 
     async fn current_items(
@@ -273,12 +309,43 @@ impl BaselineStore for Db {
         project: ProjectId,
         scope: &BaselineScope,
     ) -> StoreResult<Vec<Item>> {
+        let all = |_: ArtefactKind, _: Uuid, _: &str| true;
+        Ok(self
+            .working_groups(project, scope, &all)
+            .await?
+            .into_iter()
+            .flat_map(|g| g.items.unwrap_or_default())
+            .collect())
+    }
+
+    async fn working_groups(
+        &self,
+        project: ProjectId,
+        scope: &BaselineScope,
+        want: WantItems<'_>,
+    ) -> StoreResult<Vec<WorkingGroup>> {
         let postgres = !self.is_sqlite();
-        let raw = read!(self, |p| {
-            let raw = load_items!(p, project.0, scope, postgres);
-            Ok::<_, StoreError>(raw)
+        let started = std::time::Instant::now();
+        let working = read!(self, |p| {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            if postgres {
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            let working = read_working!(&mut *tx, project.0, scope, postgres, want);
+            tx.commit().await.map_err(db_err)?;
+            Ok::<_, StoreError>(working)
         })?;
-        Ok(build_items(scope, raw))
+        tracing::debug!(
+            groups = working.groups.len(),
+            computed = working.computed.len(),
+            read_ms = started.elapsed().as_millis(),
+            "working state read"
+        );
+        write_back(self, project.0, working.computed).await;
+        Ok(working.groups)
     }
 
     async fn baseline_groups(&self, baseline: BaselineId) -> StoreResult<Vec<GroupRef>> {
