@@ -41,6 +41,17 @@ pub struct WorkingGroup {
 /// Which working groups' items a caller needs, by (kind, group, hash).
 pub type WantItems<'a> = &'a (dyn Fn(ArtefactKind, Uuid, &str) -> bool + Sync);
 
+/// The live facts a readiness checklist reads.
+#[derive(Debug, Clone, Default)]
+pub struct ReadinessFacts {
+    /// Every requirement: id, kind, status and approved revision.
+    pub requirements: Vec<(Uuid, String, String, Option<i64>)>,
+    /// Every `verifies` link: (source, target).
+    pub verifies: Vec<(Uuid, Uuid)>,
+    /// The ids of the suspect links.
+    pub suspect: Vec<Uuid>,
+}
+
 /// A release pack with its baseline's human id and status, for lists.
 #[derive(Debug, Clone, Serialize)]
 pub struct PackSummary {
@@ -97,6 +108,8 @@ pub trait BaselineStore: Send + Sync {
         scope: &BaselineScope,
         want: WantItems<'_>,
     ) -> StoreResult<Vec<WorkingGroup>>;
+    /// Projects whose working-group cache has groups changed since last computed.
+    async fn projects_with_stale_groups(&self) -> StoreResult<Vec<ProjectId>>;
     async fn baseline_groups(&self, baseline: BaselineId) -> StoreResult<Vec<GroupRef>>;
     async fn group_bodies(&self, hashes: &[String]) -> StoreResult<Vec<GroupBody>>;
 
@@ -114,11 +127,8 @@ pub trait BaselineStore: Send + Sync {
         expected_revision: i64,
         journal: &Journal,
     ) -> StoreResult<()>;
-    /// The approved revision of every requirement of the project that has one.
-    async fn approved_revisions(
-        &self,
-        project: ProjectId,
-    ) -> StoreResult<std::collections::HashMap<Uuid, i64>>;
+    /// What a release pack's readiness checklist needs of the live project, in compact rows.
+    async fn readiness_facts(&self, project: ProjectId) -> StoreResult<ReadinessFacts>;
 
     async fn pack_actions(&self, pack: PackId) -> StoreResult<Vec<AdoptionAction>>;
     async fn find_action(

@@ -63,6 +63,10 @@ pub struct PruneSessions;
 pub struct PruneJobs;
 /// Periodic maintenance: heartbeats of workers gone for a day.
 pub struct PruneHeartbeats;
+/// Periodic maintenance: the working-group cache of every project brought up to date, so
+/// that a freeze or a comparison with the working state after a quiet minute reads only
+/// what changed since (docs/baselines.md, "Working groups").
+pub struct RefreshWorkingGroups;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct NoPayload {}
@@ -83,6 +87,13 @@ impl JobKind for PruneJobs {
 
 impl JobKind for PruneHeartbeats {
     const KIND: &'static str = "maintenance.heartbeats";
+    const QUEUE: &'static str = MAINTENANCE_QUEUE;
+    const MAX_ATTEMPTS: i64 = 3;
+    type Payload = NoPayload;
+}
+
+impl JobKind for RefreshWorkingGroups {
+    const KIND: &'static str = "maintenance.working_groups";
     const QUEUE: &'static str = MAINTENANCE_QUEUE;
     const MAX_ATTEMPTS: i64 = 3;
     type Payload = NoPayload;
@@ -146,6 +157,7 @@ pub const PERIODIC: &[(&str, &str, i64)] = &[
     (PruneSessions::KIND, PruneSessions::QUEUE, 15 * 60),
     (PruneJobs::KIND, PruneJobs::QUEUE, 60 * 60),
     (PruneHeartbeats::KIND, PruneHeartbeats::QUEUE, 60 * 60),
+    (RefreshWorkingGroups::KIND, RefreshWorkingGroups::QUEUE, 60),
 ];
 
 pub fn periodic() -> Vec<Periodic> {

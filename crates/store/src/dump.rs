@@ -244,7 +244,6 @@ pub const TABLES: &[Table] = &[
             ("comments_text", Text),
             ("created_at", Time),
             ("updated_at", Time),
-            ("content_hash", Text),
         ],
     },
     Table {
@@ -923,6 +922,8 @@ macro_rules! insert_rows {
 pub async fn import_files(db: &Db, files: &[(&Table, std::path::PathBuf)]) -> StoreResult<u64> {
     use std::io::BufRead;
     const BATCH: usize = 500;
+    // A restore into an older schema (an archive's own version) has no derived data yet.
+    let derive = table_exists(db, "working_groups").await?;
     crate::write!(db, |p| {
         let mut tx = p.begin().await.map_err(db_err)?;
         let mut total = 0u64;
@@ -955,9 +956,27 @@ pub async fn import_files(db: &Db, files: &[(&Table, std::path::PathBuf)]) -> St
                 insert_rows!(tx, table, &batch);
             }
         }
+        if derive {
+            sqlx::query(&derived_sql(db.is_sqlite()))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
         tx.commit().await.map_err(db_err)?;
         Ok(total)
     })
+}
+
+/// Data derived from other tables and therefore not in an archive, rebuilt after a restore:
+/// each requirement's current content hash, from its revision (the working-group cache
+/// rebuilds itself: the restore's inserts left every group dirty).
+fn derived_sql(sqlite: bool) -> String {
+    format!(
+        "UPDATE requirements SET content_hash = (SELECT r.content_hash FROM revisions r \
+         WHERE r.artefact_type = 'requirement' AND r.artefact_id = {} \
+         AND r.number = requirements.revision)",
+        crate::baselines::items::uuid_text("requirements.id", !sqlite)
+    )
 }
 
 /// Rows in the durable tables (zero means an empty target).

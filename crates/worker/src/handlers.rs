@@ -4,7 +4,7 @@ use crate::{Handler, JobCtx, JobFailure};
 use async_trait::async_trait;
 use opensesa_app::jobs::{
     AuditExport, AuditExportPayload, JobKind, Ping, PingPayload, PruneHeartbeats, PruneJobs,
-    PruneSessions, VvReportExport, VvReportPayload,
+    PruneSessions, RefreshWorkingGroups, VvReportExport, VvReportPayload,
 };
 use opensesa_app::ports::AuditQuery;
 use serde_json::{json, Value};
@@ -57,6 +57,26 @@ impl Handler for PruneSessionsHandler {
             .await
             .map_err(JobFailure::retry)?;
         Ok(json!({ "sessions_deleted": sessions, "auth_failures_deleted": failures }))
+    }
+}
+
+pub struct RefreshWorkingGroupsHandler;
+
+#[async_trait]
+impl Handler for RefreshWorkingGroupsHandler {
+    fn kind(&self) -> &'static str {
+        RefreshWorkingGroups::KIND
+    }
+    fn max_attempts(&self) -> i64 {
+        RefreshWorkingGroups::MAX_ATTEMPTS
+    }
+    async fn run(&self, ctx: &JobCtx) -> Result<Value, JobFailure> {
+        let projects = ctx
+            .app
+            .refresh_working_groups()
+            .await
+            .map_err(JobFailure::retry)?;
+        Ok(json!({ "projects_refreshed": projects }))
     }
 }
 

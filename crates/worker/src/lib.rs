@@ -93,6 +93,7 @@ impl Registry {
         Self::default()
             .with(handlers::PingHandler)
             .with(handlers::PruneSessionsHandler)
+            .with(handlers::RefreshWorkingGroupsHandler)
             .with(handlers::PruneJobsHandler)
             .with(handlers::PruneHeartbeatsHandler)
             .with(handlers::AuditExportHandler)

@@ -341,6 +341,19 @@ impl App {
         }
     }
 
+    /// Periodic maintenance: computes the changed groups of every project's working-group
+    /// cache (reading no cached body); returns how many projects had any.
+    pub async fn refresh_working_groups(&self) -> AppResult<usize> {
+        let projects = self.store.projects_with_stale_groups().await?;
+        let none = |_: ArtefactKind, _: Uuid, _: &str| false;
+        for p in &projects {
+            self.store
+                .working_groups(*p, &BaselineScope::all(), &none)
+                .await?;
+        }
+        Ok(projects.len())
+    }
+
     /// Items of a frozen baseline from its groups.
     pub(crate) async fn frozen_items(&self, baseline: &Baseline) -> AppResult<Vec<Item>> {
         let groups = self.store.baseline_groups(baseline.id).await?;

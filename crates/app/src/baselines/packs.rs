@@ -19,7 +19,6 @@ use opensesa_domain::baselines::{
 };
 use opensesa_domain::ids::{ActionId, DecisionId, PackId};
 use opensesa_domain::requirements::model::ReqKind;
-use opensesa_domain::requirements::LinkKind;
 use opensesa_domain::revision::{Revision, Versioned};
 use opensesa_domain::vv::Verdict;
 use serde_json::json;
@@ -78,14 +77,16 @@ impl App {
     pub async fn readiness(&self, ctx: &ProjectCtx, baseline: &Baseline) -> AppResult<Checklist> {
         let items = self.frozen_items(baseline).await?;
         let project = ctx.project.id;
-        let facts = self.store.requirement_facts_light(project).await?;
-        let approved = self.store.approved_revisions(project).await?;
-        let links = self.store.link_facts(project).await?;
+        let live = self.store.readiness_facts(project).await?;
         let cases = self.store.case_facts(project).await?;
         let latest = self.store.latest_results(project).await?;
         let defects = self.store.list_defects(project).await?;
 
-        let facts: HashMap<Uuid, _> = facts.iter().map(|f| (f.id.0, f)).collect();
+        let facts: HashMap<Uuid, (&str, &str, Option<i64>)> = live
+            .requirements
+            .iter()
+            .map(|(id, kind, status, approved)| (*id, (kind.as_str(), status.as_str(), *approved)))
+            .collect();
         let case_ids: HashMap<Uuid, &str> = cases
             .iter()
             .map(|c| (c.id.0, c.human_id.as_str()))
@@ -93,15 +94,17 @@ impl App {
         let mut f = ChecklistFacts::default();
         let mut in_scope: HashSet<Uuid> = HashSet::new();
         for i in items.iter().filter(|i| i.kind == ArtefactKind::Requirement) {
-            let Some(r) = facts.get(&i.id) else { continue };
-            let proper = ReqKind::parse(&r.kind).is_ok_and(ReqKind::is_requirement)
-                && r.status != "obsolete";
+            let Some(&(kind, status, approved)) = facts.get(&i.id) else {
+                continue;
+            };
+            let proper =
+                ReqKind::parse(kind).is_ok_and(ReqKind::is_requirement) && status != "obsolete";
             if !proper {
                 continue;
             }
             in_scope.insert(i.id);
             f.requirements += 1;
-            if approved.get(&i.id) != Some(&i.revision) {
+            if approved != Some(i.revision) {
                 f.not_approved.push(i.label.clone());
             }
         }
@@ -111,10 +114,10 @@ impl App {
             .filter(|i| i.kind == ArtefactKind::Case)
             .map(|i| i.id)
             .collect();
-        for l in links.iter().filter(|l| l.kind == LinkKind::Verifies) {
-            if case_ids.contains_key(&l.source_id) && in_scope.contains(&l.target_id) {
-                verified.insert(l.target_id);
-                case_set.insert(l.source_id);
+        for &(source, target) in &live.verifies {
+            if case_ids.contains_key(&source) && in_scope.contains(&target) {
+                verified.insert(target);
+                case_set.insert(source);
             }
         }
         let mut without: Vec<&Item> = Vec::new();
@@ -147,7 +150,7 @@ impl App {
                     .push((d.human_id.clone(), d.severity.as_str().to_owned()));
             }
         }
-        let suspect: HashSet<Uuid> = links.iter().filter(|l| l.suspect).map(|l| l.id.0).collect();
+        let suspect: HashSet<Uuid> = live.suspect.iter().copied().collect();
         f.suspect_links = items
             .iter()
             .filter(|i| i.kind == ArtefactKind::Link && suspect.contains(&i.id))

@@ -99,6 +99,14 @@ async fn backup_wipe_restore_gives_identical_content(b: Backend) {
         .await
         .unwrap();
     assert_eq!(checksums(&first.manifest), checksums(&again.manifest));
+    // Derived data (not in the archive) is rebuilt: each requirement's current content hash.
+    let sql = "SELECT COUNT(*) FROM requirements WHERE content_hash IS NULL";
+    let missing: i64 = match &t.db {
+        Db::Sqlite { read, .. } => sqlx::query_scalar(sql).fetch_one(read).await,
+        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+    }
+    .unwrap();
+    assert_eq!(missing, 0);
     let _ = std::fs::remove_dir_all(dir);
 }
 

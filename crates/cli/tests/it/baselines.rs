@@ -1068,6 +1068,14 @@ async fn working_groups_follow_every_edit(b: Backend) {
     assert_eq!(dirty_groups(db).await, want);
     cache_agrees(&c).await;
 
+    // The periodic refresh computes what changed, and then has nothing to do.
+    app.create_link(&c.editor, "ALPHA", "SYS-003", "derives", "SYS-001")
+        .await
+        .unwrap();
+    assert_eq!(app.refresh_working_groups().await.unwrap(), 1);
+    assert!(dirty_groups(db).await.is_empty());
+    assert_eq!(app.refresh_working_groups().await.unwrap(), 0);
+
     // A freeze reads the cache (and leaves it clean); with nothing changed since, the
     // comparison with the working state finds every group equal by its hash.
     let bl = frozen(&c, "now").await;
@@ -1080,6 +1088,8 @@ async fn working_groups_follow_every_edit(b: Backend) {
     assert_eq!(v.comparison.groups_compared, 0);
     // Modules, plans, SYS requirements and links; cases, results and links outside a plan.
     assert_eq!(v.comparison.groups_equal, 7);
+    let link = v.comparison.kind(ArtefactKind::Link);
+    assert!(link.is_none(), "{link:?}");
 }
 
 both!(

@@ -284,8 +284,8 @@ async fn periodic_jobs_are_enqueued_once_per_period_by_two_workers(b: Backend) {
     let (a, b2) = tokio::join!(w1.tick_periodic(), w2.tick_periodic());
     assert_eq!(
         a.unwrap() + b2.unwrap(),
-        3,
-        "three periodic kinds, each once"
+        4,
+        "four periodic kinds, each once"
     );
     assert_eq!(
         w1.tick_periodic().await.unwrap() + w2.tick_periodic().await.unwrap(),
@@ -294,11 +294,11 @@ async fn periodic_jobs_are_enqueued_once_per_period_by_two_workers(b: Backend) {
     t.clock.advance(Duration::minutes(16));
     assert_eq!(
         w2.tick_periodic().await.unwrap() + w1.tick_periodic().await.unwrap(),
-        1,
-        "the 15-minute job's next period"
+        2,
+        "the next periods of the 15-minute and the one-minute jobs"
     );
     let outcomes = w1.drain().await.unwrap();
-    assert_eq!(outcomes.len(), 4);
+    assert_eq!(outcomes.len(), 6);
     assert!(
         outcomes.iter().all(|o| matches!(o, Outcome::Succeeded(_))),
         "{outcomes:?}"

@@ -2,7 +2,7 @@
 //! consistent read of the working state written as content-addressed groups in one
 //! transaction), group reads for comparisons, release packs, adoption actions and decisions.
 
-mod items;
+pub(crate) mod items;
 mod rows;
 mod working;
 
@@ -348,6 +348,17 @@ impl BaselineStore for Db {
         Ok(working.groups)
     }
 
+    async fn projects_with_stale_groups(&self) -> StoreResult<Vec<ProjectId>> {
+        let rows: Vec<(Uuid,)> = read!(self, |p| sqlx::query_as(
+            "SELECT DISTINCT project_id FROM working_groups \
+             WHERE hashed_version IS NULL OR hashed_version <> version"
+        )
+        .fetch_all(p)
+        .await
+        .map_err(db_err))?;
+        Ok(rows.into_iter().map(|(p,)| ProjectId(p)).collect())
+    }
+
     async fn baseline_groups(&self, baseline: BaselineId) -> StoreResult<Vec<GroupRef>> {
         let rows: Vec<(String, Uuid, i64, String)> = read!(self, |p| sqlx::query_as(
             "SELECT kind, group_id, items, hash FROM baseline_groups WHERE baseline_id = $1 \
@@ -517,17 +528,37 @@ impl BaselineStore for Db {
         })
     }
 
-    async fn approved_revisions(&self, project: ProjectId) -> StoreResult<HashMap<Uuid, i64>> {
-        let rows: Vec<(Uuid, i64)> = read!(self, |p| {
-            sqlx::query_as(
-            "SELECT id, approved_revision FROM requirements WHERE project_id = $1 AND approved_revision IS NOT NULL"
-        )
-        .bind(project.0)
-        .fetch_all(p)
-        .await
-        .map_err(db_err)
-        })?;
-        Ok(rows.into_iter().collect())
+    async fn readiness_facts(&self, project: ProjectId) -> StoreResult<ReadinessFacts> {
+        read!(self, |p| {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let requirements = sqlx::query_as(
+                "SELECT id, kind, status, approved_revision FROM requirements WHERE project_id = $1",
+            )
+            .bind(project.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            let verifies = sqlx::query_as(
+                "SELECT source_id, target_id FROM trace_links WHERE project_id = $1 AND kind = 'verifies'",
+            )
+            .bind(project.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            let suspect: Vec<(Uuid,)> =
+                sqlx::query_as("SELECT id FROM trace_links WHERE project_id = $1 AND suspect = $2")
+                    .bind(project.0)
+                    .bind(true)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+            Ok(ReadinessFacts {
+                requirements,
+                verifies,
+                suspect: suspect.into_iter().map(|(id,)| id).collect(),
+            })
+        })
     }
 
     async fn pack_actions(&self, pack: PackId) -> StoreResult<Vec<AdoptionAction>> {

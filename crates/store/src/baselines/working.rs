@@ -167,7 +167,13 @@ macro_rules! read_working {
             .await
             .map_err($crate::db_err)?;
             let (mut clean, dirty, versions) = split(rows);
-            let raw = $crate::baselines::items::load_dirty!($conn, project, &dirty, postgres);
+            // With nothing cached (a new or bulk-loaded project), one plain read of every
+            // row is cheaper than reading group by group.
+            let raw = if clean.is_empty() {
+                $crate::baselines::items::load_items!($conn, project, scope, postgres)
+            } else {
+                $crate::baselines::items::load_dirty!($conn, project, &dirty, postgres)
+            };
             let mut working = computed(scope, raw, &dirty, versions);
             let mut wanted: HashMap<(opensesa_domain::baselines::ArtefactKind, uuid::Uuid), usize> =
                 HashMap::new();
