@@ -73,6 +73,8 @@ pub struct Report {
     pub hub_descendants: usize,
     pub requirements_time: Duration,
     pub links_time: Duration,
+    /// Computing the baselines' working groups of the new project.
+    pub groups_time: Duration,
     pub total_time: Duration,
 }
 
@@ -90,9 +92,10 @@ impl std::fmt::Display for Report {
         )?;
         write!(
             f,
-            "  time: requirements {:.1} s, links {:.1} s, total {:.1} s",
+            "  time: requirements {:.1} s, links {:.1} s, working groups {:.1} s, total {:.1} s",
             self.requirements_time.as_secs_f64(),
             self.links_time.as_secs_f64(),
+            self.groups_time.as_secs_f64(),
             self.total_time.as_secs_f64()
         )
     }
@@ -861,6 +864,11 @@ pub async fn generate(
         ));
     }
     let links_time = links_started.elapsed();
+    // A bulk load leaves every working group dirty; compute them now, as the worker's
+    // refresh would within a minute, so that the generated project is in its steady state.
+    let groups_started = Instant::now();
+    app.refresh_working_groups().await?;
+    let groups_time = groups_started.elapsed();
 
     let hub = plan
         .items
@@ -881,6 +889,7 @@ pub async fn generate(
         hub_descendants: plan.hub_descendants,
         requirements_time,
         links_time,
+        groups_time,
         total_time: started.elapsed(),
     })
 }

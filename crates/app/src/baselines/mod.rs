@@ -7,6 +7,7 @@ pub mod packs;
 
 use crate::audit::EventBuilder;
 use crate::error::{AppError, AppResult};
+use crate::jobs::{JobKind, NoPayload, RefreshWorkingGroups};
 use crate::portfolio::ProjectCtx;
 use crate::ports::{GroupRef, Journal, StoreError};
 use crate::{App, Principal};
@@ -16,7 +17,8 @@ use opensesa_domain::baselines::content::decode;
 use opensesa_domain::baselines::{
     compare, ArtefactKind, Baseline, BaselineInput, BaselineScope, BaselineStatus, Comparison, Item,
 };
-use opensesa_domain::ids::{BaselineId, ModuleId};
+use opensesa_domain::ids::{BaselineId, ModuleId, ProjectId};
+use opensesa_domain::jobs::NewJob;
 use opensesa_domain::textdiff::{snapshot_diff, FieldDiff};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -352,6 +354,24 @@ impl App {
                 .await?;
         }
         Ok(projects.len())
+    }
+
+    /// After a bulk write (an import): asks the worker to bring the working-group cache up
+    /// to date now rather than at its next minute (one pending request at a time). Best
+    /// effort: the write is done, and the periodic refresh follows anyway.
+    pub async fn refresh_working_groups_soon(&self, project: ProjectId) {
+        let job = self
+            .new_job::<RefreshWorkingGroups>(&NoPayload {}, None, Some(project))
+            .map(|j| NewJob {
+                dedup_key: Some(format!("{}:soon", RefreshWorkingGroups::KIND)),
+                ..j
+            });
+        if let Err(e) = match job {
+            Ok(j) => self.enqueue(&j).await.map(|_| ()),
+            Err(e) => Err(e),
+        } {
+            tracing::warn!(error = %e, "working-group refresh not enqueued");
+        }
     }
 
     /// Items of a frozen baseline from its groups.

@@ -1329,6 +1329,18 @@ async fn a_double_apply_creates_rows_once(b: Backend) {
             .await
             .unwrap();
     assert_eq!(page.total, 50);
+    // The import asked the worker to refresh the baselines' working groups now (once).
+    let pending =
+        c.t.app
+            .store
+            .list_jobs(&[opensesa_domain::jobs::JobState::Pending], false, 100)
+            .await
+            .unwrap();
+    let refresh = pending
+        .iter()
+        .filter(|j| j.kind == "maintenance.working_groups")
+        .count();
+    assert_eq!(refresh, 1, "{pending:?}");
 }
 
 both!(

@@ -686,6 +686,7 @@ impl App {
         };
         self.store.set_import_status(import.id, status).await?;
         written?;
+        self.refresh_working_groups_soon(ctx.project.id).await;
         Ok(ApplyOutcome::Applied(counts))
     }
 
