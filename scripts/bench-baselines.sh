@@ -46,7 +46,7 @@ run() {
   get() { curl -s -o /dev/null -w '%{http_code} %{time_total}' -H "Cookie: osa_session=$cookie" "$@"; }
   ms() { awk -v s="$1" 'BEGIN { split(s, a, " "); printf "%.0f ms (HTTP %s)", a[2] * 1000, a[1] }'; }
   post -d name=BL1 -d include_vv=1 "$base/p/BENCH/baselines" >/dev/null
-  echo "- freeze BL-001 ($n requirements and their links; cold working-group cache, the worker's first refresh may run at the same time): $(ms "$(post "$base/p/BENCH/baselines/BL-001/freeze")")"
+  echo "- freeze BL-001 ($n requirements and their links; the generator computed the working groups): $(ms "$(post "$base/p/BENCH/baselines/BL-001/freeze")")"
   change() {
     local owner=$1 t0 t1
     t0=$(date +%s.%N)
