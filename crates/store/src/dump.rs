@@ -1024,6 +1024,7 @@ pub async fn wipe(db: &Db) -> StoreResult<()> {
                     "worker_heartbeats",
                     "req_imports",
                     "working_groups",
+                    "working_group_cache",
                 ])
                 .collect();
             sqlx::query(&format!("TRUNCATE {} CASCADE", names.join(", ")))
@@ -1053,7 +1054,7 @@ pub async fn wipe(db: &Db) -> StoreResult<()> {
                 if name == "projects" {
                     // The cache of working groups (not dumped) refers to projects, and the
                     // deletions above re-create its rows through its triggers.
-                    sqlx::query("DELETE FROM working_groups")
+                    sqlx::raw_sql("DELETE FROM working_group_cache; DELETE FROM working_groups")
                         .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;

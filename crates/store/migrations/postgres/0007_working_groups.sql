@@ -21,16 +21,26 @@ CREATE TABLE working_groups (
     kind TEXT NOT NULL,
     group_id UUID NOT NULL,
     version BIGINT NOT NULL,
-    hashed_version BIGINT,
-    hash TEXT,
-    items BIGINT,
-    body TEXT,
+    PRIMARY KEY (project_id, kind, group_id)
+);
+
+-- What a reader computed, with the version it computed it at; clean when that is the group's
+-- version now. Apart from working_groups so that a version bump (on every write) does not
+-- rewrite a body of hundreds of kilobytes.
+CREATE TABLE working_group_cache (
+    project_id UUID NOT NULL REFERENCES projects (id),
+    kind TEXT NOT NULL,
+    group_id UUID NOT NULL,
+    hashed_version BIGINT NOT NULL,
+    hash TEXT NOT NULL,
+    items BIGINT NOT NULL,
+    body TEXT NOT NULL,
     PRIMARY KEY (project_id, kind, group_id)
 );
 
 -- Group bodies are tens of megabytes per 100,000 requirements: lz4 compresses them several
 -- times faster than the default pglz (a first freeze writes every body).
-ALTER TABLE working_groups ALTER COLUMN body SET COMPRESSION lz4;
+ALTER TABLE working_group_cache ALTER COLUMN body SET COMPRESSION lz4;
 ALTER TABLE baseline_blobs ALTER COLUMN body SET COMPRESSION lz4;
 
 -- Every non-empty group of existing data starts dirty.

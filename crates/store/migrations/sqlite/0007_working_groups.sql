@@ -24,10 +24,20 @@ CREATE TABLE working_groups (
     kind TEXT NOT NULL,
     group_id BLOB NOT NULL,
     version BIGINT NOT NULL,
-    hashed_version BIGINT,
-    hash TEXT,
-    items BIGINT,
-    body TEXT,
+    PRIMARY KEY (project_id, kind, group_id)
+);
+
+-- What a reader computed, with the version it computed it at; clean when that is the group's
+-- version now. Apart from working_groups so that a version bump (on every write) does not
+-- rewrite a body of hundreds of kilobytes.
+CREATE TABLE working_group_cache (
+    project_id BLOB NOT NULL REFERENCES projects (id),
+    kind TEXT NOT NULL,
+    group_id BLOB NOT NULL,
+    hashed_version BIGINT NOT NULL,
+    hash TEXT NOT NULL,
+    items BIGINT NOT NULL,
+    body TEXT NOT NULL,
     PRIMARY KEY (project_id, kind, group_id)
 );
 

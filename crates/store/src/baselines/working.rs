@@ -159,8 +159,9 @@ macro_rules! read_working {
         let want: opensesa_app::ports::WantItems<'_> = $want;
         if cached_scope(scope) {
             let rows: Vec<CacheRow> = sqlx::query_as(
-                "SELECT kind, group_id, version, hashed_version, hash, items FROM working_groups \
-                 WHERE project_id = $1",
+                "SELECT w.kind, w.group_id, w.version, c.hashed_version, c.hash, c.items \
+                 FROM working_groups w LEFT JOIN working_group_cache c ON c.project_id = w.project_id \
+                 AND c.kind = w.kind AND c.group_id = w.group_id WHERE w.project_id = $1",
             )
             .bind(project)
             .fetch_all($conn)
@@ -186,7 +187,7 @@ macro_rules! read_working {
                 wanted.keys().copied().collect();
             for chunk in keys.chunks(200) {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "SELECT kind, group_id, body FROM working_groups WHERE project_id = ",
+                    "SELECT kind, group_id, body FROM working_group_cache WHERE project_id = ",
                 );
                 qb.push_bind(project);
                 qb.push(" AND (");
@@ -232,8 +233,8 @@ macro_rules! read_working {
 }
 pub(crate) use read_working;
 
-/// Stores computed groups in the cache, each only if its version is still the one it was
-/// computed at (a write since then leaves it dirty). Best effort: the cache is only ever
+/// Stores computed groups in the cache with the versions they were computed at (a write
+/// since then leaves them dirty). Best effort: the cache is only ever
 /// read through its versions, so a failure here costs a later read time, not correctness.
 pub async fn write_back(db: &Db, project: Uuid, computed: Vec<Computed>) {
     if computed.is_empty() {
@@ -248,9 +249,13 @@ async fn store(db: &Db, project: Uuid, computed: &[Computed]) -> StoreResult<()>
     write!(db, |p| {
         let mut tx = p.begin().await.map_err(db_err)?;
         for c in computed {
+            // Stored with the version it was computed at: if a write bumped the group since
+            // the snapshot, the entry is simply not clean (the versions differ).
             sqlx::query(
-                "UPDATE working_groups SET hashed_version = $4, hash = $5, items = $6, body = $7 \
-                 WHERE project_id = $1 AND kind = $2 AND group_id = $3 AND version = $4",
+                "INSERT INTO working_group_cache (project_id, kind, group_id, hashed_version, hash, items, body) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (project_id, kind, group_id) DO UPDATE \
+                 SET hashed_version = excluded.hashed_version, hash = excluded.hash, \
+                 items = excluded.items, body = excluded.body",
             )
             .bind(project)
             .bind(c.kind.as_str())
