@@ -349,9 +349,8 @@ impl BaselineStore for Db {
     }
 
     async fn projects_with_stale_groups(&self) -> StoreResult<Vec<ProjectId>> {
-        let rows: Vec<(Uuid,)> =
-            read!(self, |p| {
-                sqlx::query_as(
+        let rows: Vec<(Uuid,)> = read!(self, |p| {
+            sqlx::query_as(
             "SELECT DISTINCT w.project_id FROM working_groups w LEFT JOIN working_group_cache c \
              ON c.project_id = w.project_id AND c.kind = w.kind AND c.group_id = w.group_id \
              WHERE c.hashed_version IS NULL OR c.hashed_version <> w.version"
@@ -359,7 +358,7 @@ impl BaselineStore for Db {
         .fetch_all(p)
         .await
         .map_err(db_err)
-            })?;
+        })?;
         Ok(rows.into_iter().map(|(p,)| ProjectId(p)).collect())
     }
 
