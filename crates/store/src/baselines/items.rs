@@ -55,64 +55,53 @@ pub struct RawItems {
     pub ends: Vec<EndRow>,
 }
 
-/// The groups of the working state to read again, by kind (group ids: a module for
-/// requirements, a plan or the nil id for cases and results, either for links).
+/// The groups of the working state to read again (group ids: a module for requirements, a
+/// plan or the nil id for cases and results, either for links).
 #[derive(Debug, Default, Clone)]
-pub struct DirtyGroups {
-    pub requirements: Vec<Uuid>,
-    pub links: Vec<Uuid>,
-    pub cases: Vec<Uuid>,
-    pub results: Vec<Uuid>,
-    keys: HashSet<(ArtefactKind, Uuid)>,
-}
+pub struct DirtyGroups(HashSet<(ArtefactKind, Uuid)>);
 
 impl DirtyGroups {
     pub fn insert(&mut self, kind: ArtefactKind, group: Uuid) {
-        if !self.keys.insert((kind, group)) {
-            return;
-        }
-        match kind {
-            ArtefactKind::Requirement => self.requirements.push(group),
-            ArtefactKind::Link => self.links.push(group),
-            ArtefactKind::Case => self.cases.push(group),
-            ArtefactKind::Result => self.results.push(group),
-            ArtefactKind::Module | ArtefactKind::Plan => {}
-        }
+        self.0.insert((kind, group));
     }
 
     /// Whether an item of this group is to be computed (module and plan groups always are).
     pub fn contains(&self, kind: ArtefactKind, group: Uuid) -> bool {
-        matches!(kind, ArtefactKind::Module | ArtefactKind::Plan)
-            || self.keys.contains(&(kind, group))
+        matches!(kind, ArtefactKind::Module | ArtefactKind::Plan) || self.0.contains(&(kind, group))
     }
 
-    /// Modules whose requirements must be read: those of dirty requirement groups and the
-    /// sources of dirty link groups.
-    pub fn requirement_modules(&self) -> Vec<Uuid> {
+    /// The containers of the dirty groups of these kinds, sorted, each once.
+    pub fn of(&self, kinds: &[ArtefactKind]) -> Vec<Uuid> {
         let mut out: Vec<Uuid> = self
-            .requirements
+            .0
             .iter()
-            .chain(&self.links)
-            .copied()
+            .filter(|(k, _)| kinds.contains(k))
+            .map(|(_, g)| *g)
             .collect();
         out.sort_unstable();
         out.dedup();
         out
     }
+}
 
-    /// Plans (or the nil group) whose cases must be read.
-    pub fn case_plans(&self) -> Vec<Uuid> {
-        let mut out: Vec<Uuid> = self
-            .cases
-            .iter()
-            .chain(&self.results)
-            .chain(&self.links)
-            .copied()
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
+/// The modules of a project with their current revision's content hash.
+pub fn modules_sql(postgres: bool) -> String {
+    revised_sql(
+        "t.id, t.parent_id, t.prefix, t.revision",
+        "req_modules",
+        "module",
+        postgres,
+    )
+}
+
+/// The verification plans of a project with their current revision's content hash.
+pub fn plans_sql(postgres: bool) -> String {
+    revised_sql(
+        "t.id, t.human_id, t.revision",
+        "vv_plans",
+        "vv_plan",
+        postgres,
+    )
 }
 
 /// `$from, $from+1, …` for an IN list of `n` values (at least one, so that an empty list
@@ -158,12 +147,7 @@ macro_rules! load_items {
         let scope: &opensesa_domain::baselines::BaselineScope = $scope;
         let postgres: bool = $postgres;
         let mut raw = $crate::baselines::items::RawItems::default();
-        raw.modules = sqlx::query_as(&$crate::baselines::items::revised_sql(
-            "t.id, t.parent_id, t.prefix, t.revision",
-            "req_modules",
-            "module",
-            postgres,
-        ))
+        raw.modules = sqlx::query_as(&$crate::baselines::items::modules_sql(postgres))
         .bind(project)
         .fetch_all($conn)
         .await
@@ -184,12 +168,7 @@ macro_rules! load_items {
         .await
         .map_err($crate::db_err)?;
         if scope.include_vv {
-            raw.plans = sqlx::query_as(&$crate::baselines::items::revised_sql(
-                "t.id, t.human_id, t.revision",
-                "vv_plans",
-                "vv_plan",
-                postgres,
-            ))
+            raw.plans = sqlx::query_as(&$crate::baselines::items::plans_sql(postgres))
             .bind(project)
             .fetch_all($conn)
             .await
@@ -225,27 +204,21 @@ macro_rules! load_dirty {
         let postgres: bool = $postgres;
         let nil = uuid::Uuid::nil();
         let mut raw = $crate::baselines::items::RawItems::default();
-        raw.modules = sqlx::query_as(&$crate::baselines::items::revised_sql(
-            "t.id, t.parent_id, t.prefix, t.revision",
-            "req_modules",
-            "module",
-            postgres,
-        ))
+        raw.modules = sqlx::query_as(&$crate::baselines::items::modules_sql(postgres))
         .bind(project)
         .fetch_all($conn)
         .await
         .map_err($crate::db_err)?;
-        raw.plans = sqlx::query_as(&$crate::baselines::items::revised_sql(
-            "t.id, t.human_id, t.revision",
-            "vv_plans",
-            "vv_plan",
-            postgres,
-        ))
+        raw.plans = sqlx::query_as(&$crate::baselines::items::plans_sql(postgres))
         .bind(project)
         .fetch_all($conn)
         .await
         .map_err($crate::db_err)?;
-        let modules = dirty.requirement_modules();
+        use opensesa_domain::baselines::ArtefactKind as K;
+        let modules = dirty.of(&[K::Requirement, K::Link]);
+        let plans = dirty.of(&[K::Case, K::Result, K::Link]);
+        let results = dirty.of(&[K::Result]);
+        let links = dirty.of(&[K::Link]);
         if !modules.is_empty() {
             let sql = format!(
                 "SELECT id, human_id, module_id, parent_id, revision, content_hash FROM requirements \
@@ -257,7 +230,6 @@ macro_rules! load_dirty {
                 .await
                 .map_err($crate::db_err)?;
         }
-        let plans = dirty.case_plans();
         if !plans.is_empty() {
             let sql = format!(
                 "SELECT c.id, c.human_id, c.revision, c.content_hash, a.plan_id FROM vv_cases c \
@@ -270,27 +242,27 @@ macro_rules! load_dirty {
                 .await
                 .map_err($crate::db_err)?;
         }
-        if !dirty.results.is_empty() {
+        if !results.is_empty() {
             let sql = format!(
                 "SELECT l.case_id, l.result_id, l.verdict, l.executed_at FROM vv_latest l \
                  JOIN vv_cases c ON c.id = l.case_id LEFT JOIN vv_activities a ON a.id = c.activity_id \
                  WHERE l.project_id = $1 AND COALESCE(a.plan_id, $2) IN ({})",
-                in_list(3, dirty.results.len())
+                in_list(3, results.len())
             );
-            raw.latest = bind_list!(sqlx::query_as(&sql).bind(project).bind(nil), &dirty.results)
+            raw.latest = bind_list!(sqlx::query_as(&sql).bind(project).bind(nil), &results)
                 .fetch_all($conn)
                 .await
                 .map_err($crate::db_err)?;
         }
-        if !dirty.links.is_empty() {
-            let filter = link_filter(dirty.links.len(), dirty.links.len());
+        if !links.is_empty() {
+            let filter = link_filter(links.len(), links.len());
             let sql = format!(
                 "SELECT l.id, l.kind, l.source_type, l.source_id, l.target_type, l.target_id \
                  FROM trace_links l WHERE {filter}"
             );
             raw.links = bind_list!(
-                bind_list!(sqlx::query_as(&sql).bind(project).bind(nil), &dirty.links),
-                &dirty.links
+                bind_list!(sqlx::query_as(&sql).bind(project).bind(nil), &links),
+                &links
             )
             .fetch_all($conn)
             .await
@@ -303,8 +275,8 @@ macro_rules! load_dirty {
                  (SELECT l.target_id FROM trace_links l WHERE {filter})"
             );
             raw.ends = bind_list!(
-                bind_list!(sqlx::query_as(&sql).bind(project).bind(nil), &dirty.links),
-                &dirty.links
+                bind_list!(sqlx::query_as(&sql).bind(project).bind(nil), &links),
+                &links
             )
             .fetch_all($conn)
             .await
