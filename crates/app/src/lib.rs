@@ -16,6 +16,7 @@ pub mod operations_port;
 pub mod portfolio;
 pub mod ports;
 pub mod principal;
+pub mod project_cache;
 pub mod requirement_port;
 pub mod requirements;
 pub mod vv;
@@ -126,6 +127,16 @@ pub struct App {
     pub blobs: Option<Arc<dyn blob_port::BlobStore>>,
     /// Analysed operations plans by project, valid for one plan version and one day.
     ops_plans: operations::plan::PlanCache,
+    /// Coverage and the RVTM by project, valid for one fact version.
+    coverage_cache: project_cache::ProjectCache<
+        project_cache::FactVersion,
+        requirements::coverage::CoverageData,
+    >,
+    /// V&V dashboard facts by project, valid for one fact version and one day.
+    vv_dashboards: project_cache::ProjectCache<
+        (project_cache::FactVersion, chrono::NaiveDate),
+        ports::DashboardFacts,
+    >,
     secrets: Arc<crypto::SecretBox>,
     /// A real Argon2id hash verified when an email is unknown, so that the answer takes as
     /// long as for a wrong password (no account enumeration by timing).
@@ -151,6 +162,8 @@ impl App {
             job_notifier: None,
             blobs: None,
             ops_plans: Default::default(),
+            coverage_cache: Default::default(),
+            vv_dashboards: Default::default(),
         })
     }
 

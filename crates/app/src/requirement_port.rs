@@ -274,6 +274,12 @@ pub trait RequirementStore: Send + Sync {
     /// reading 100,000 statements is most of the query's cost.
     async fn requirement_facts_light(&self, project: ProjectId) -> StoreResult<Vec<ReqFacts>>;
     async fn link_facts(&self, project: ProjectId) -> StoreResult<Vec<LinkFacts>>;
+    /// The version of the project's requirement, trace and V&V facts, bumped by every write
+    /// to the tables coverage, the RVTM and the V&V dashboard read (migration 0008).
+    async fn fact_version(
+        &self,
+        project: ProjectId,
+    ) -> StoreResult<crate::project_cache::FactVersion>;
     /// Human ids of requirements in the project whose normalised statement key is `key`.
     async fn same_statement(
         &self,

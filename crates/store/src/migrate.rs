@@ -69,6 +69,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005", "baselines"),
     migration!(6, "0006", "operations"),
     migration!(7, "0007", "working_groups"),
+    migration!(8, "0008", "fact_versions"),
 ];
 
 pub fn latest_version() -> i64 {

@@ -9,11 +9,11 @@ use crate::ports::ItemFact;
 use crate::{App, Principal};
 use chrono::{Duration, NaiveDate};
 use opensesa_domain::access::Permission;
-use opensesa_domain::ids::{DependencyId, ProjectId};
+use opensesa_domain::ids::DependencyId;
 use opensesa_domain::operations::graph::{burndown, CriticalPath, Late, Node};
 use opensesa_domain::operations::{Dependency, Milestone, NodeRef, OpsGraph};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+
+use std::sync::Arc;
 
 /// Days of burn-down shown.
 pub const BURNDOWN_DAYS: i64 = 60;
@@ -183,33 +183,7 @@ impl PlanView {
 /// Analysed plans kept per project with the plan version and the day they were computed for:
 /// a write bumps the version (in its transaction), so a reader that sees the same version and
 /// day reuses the analysis instead of reading and analysing thousands of rows again.
-#[derive(Default, Clone)]
-pub struct PlanCache(Arc<Mutex<HashMap<ProjectId, CachedPlan>>>);
-
-/// (plan version, day, analysed plan).
-type CachedPlan = (i64, NaiveDate, Arc<PlanView>);
-
-/// Projects whose plans are kept at most; beyond, the cache starts over.
-const CACHED_PLANS: usize = 64;
-
-impl PlanCache {
-    fn get(&self, project: ProjectId, version: i64, today: NaiveDate) -> Option<Arc<PlanView>> {
-        let map = self.0.lock().ok()?;
-        match map.get(&project) {
-            Some((v, d, plan)) if *v == version && *d == today => Some(plan.clone()),
-            _ => None,
-        }
-    }
-
-    fn put(&self, project: ProjectId, version: i64, today: NaiveDate, plan: Arc<PlanView>) {
-        if let Ok(mut map) = self.0.lock() {
-            if map.len() >= CACHED_PLANS && !map.contains_key(&project) {
-                map.clear();
-            }
-            map.insert(project, (version, today, plan));
-        }
-    }
-}
+pub type PlanCache = crate::project_cache::ProjectCache<(i64, NaiveDate), PlanView>;
 
 pub struct OpsDashboard {
     pub ctx: ProjectCtx,
@@ -225,14 +199,14 @@ impl App {
         let project = ctx.project.id;
         let today = self.clock.now().date_naive();
         let version = self.store.plan_version(project).await?;
-        if let Some(plan) = self.ops_plans.get(project, version, today) {
+        if let Some(plan) = self.ops_plans.get(project, &(version, today)) {
             return Ok(plan);
         }
         let items = self.store.item_facts(project).await?;
         let milestones = self.store.list_milestones(project).await?;
         let dependencies = self.store.list_dependencies(project).await?;
         let plan = Arc::new(PlanView::build(today, items, milestones, dependencies));
-        self.ops_plans.put(project, version, today, plan.clone());
+        self.ops_plans.put(project, (version, today), plan.clone());
         Ok(plan)
     }
 

@@ -19,10 +19,11 @@ use crate::portfolio::ProjectCtx;
 use crate::ports::{LinkFacts, ReqFacts};
 use crate::{App, Principal};
 use opensesa_domain::access::Permission;
-use opensesa_domain::ids::{ModuleId, RequirementId};
+use opensesa_domain::ids::{ModuleId, ProjectId, RequirementId};
 use opensesa_domain::requirements::{LinkKind, Module, ReqKind};
 use opensesa_domain::vv::Verdict;
 use std::collections::HashMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -155,9 +156,22 @@ impl CoverageFigures {
 
 pub struct Coverage {
     pub ctx: ProjectCtx,
+    pub data: Arc<CoverageData>,
+}
+
+/// Coverage figures (per module and for the project) and the RVTM rows: the same for every
+/// reader, so kept per project until the project's facts change.
+pub struct CoverageData {
     pub modules: Vec<(Module, CoverageFigures)>,
     pub project: CoverageFigures,
     pub rows: Vec<RvtmRow>,
+}
+
+impl std::ops::Deref for Coverage {
+    type Target = CoverageData;
+    fn deref(&self) -> &CoverageData {
+        &self.data
+    }
 }
 
 /// The verification cases of a project as the RVTM needs them: human ids and the latest
@@ -289,10 +303,7 @@ pub fn rvtm(
 
 impl App {
     /// The project's cases (not retired) and their latest verdicts.
-    pub async fn case_index(
-        &self,
-        project: opensesa_domain::ids::ProjectId,
-    ) -> AppResult<CaseIndex> {
+    pub async fn case_index(&self, project: ProjectId) -> AppResult<CaseIndex> {
         let facts = self.store.case_facts(project).await?;
         let latest = self.store.latest_results(project).await?;
         Ok(CaseIndex {
@@ -312,19 +323,30 @@ impl App {
         let ctx = self
             .project_access(principal, code, Permission::Read)
             .await?;
-        let modules = self.store.list_modules(ctx.project.id).await?;
-        let facts = self.store.requirement_facts_light(ctx.project.id).await?;
-        let links = self.store.link_facts(ctx.project.id).await?;
-        let cases = self.case_index(ctx.project.id).await?;
+        let data = self.coverage_data(ctx.project.id).await?;
+        Ok(Coverage { ctx, data })
+    }
+
+    /// The project's coverage, from the cache while its facts are unchanged. The version is
+    /// read before the facts (see `project_cache`).
+    async fn coverage_data(&self, project: ProjectId) -> AppResult<Arc<CoverageData>> {
+        let version = self.store.fact_version(project).await?;
+        if let Some(data) = self.coverage_cache.get(project, &version) {
+            return Ok(data);
+        }
+        let modules = self.store.list_modules(project).await?;
+        let facts = self.store.requirement_facts_light(project).await?;
+        let links = self.store.link_facts(project).await?;
+        let cases = self.case_index(project).await?;
         let rows = rvtm(&facts, &links, &modules, &cases);
         let mut per: HashMap<ModuleId, CoverageFigures> = HashMap::new();
-        let mut project = CoverageFigures::default();
+        let mut figures = CoverageFigures::default();
         for r in &rows {
             per.entry(r.module_id).or_default().add(r);
-            project.add(r);
+            figures.add(r);
         }
         // Each suspect link was counted at both ends.
-        project.suspect_links = links.iter().filter(|l| l.suspect).count();
+        figures.suspect_links = links.iter().filter(|l| l.suspect).count();
         let modules = modules
             .into_iter()
             .map(|m| {
@@ -332,11 +354,12 @@ impl App {
                 (m, f)
             })
             .collect();
-        Ok(Coverage {
-            ctx,
+        let data = Arc::new(CoverageData {
             modules,
-            project,
+            project: figures,
             rows,
-        })
+        });
+        self.coverage_cache.put(project, version, data.clone());
+        Ok(data)
     }
 }

@@ -1,6 +1,7 @@
 //! The V&V dashboard: verdict counts of the cases' latest results, the trend of results
 //! recorded per day, open defects by severity and requirements no case verifies — a few
-//! aggregate queries over derived tables, so it stays fast on large projects.
+//! aggregate queries over derived tables, kept per project until its facts or the day change
+//! (counting the requirements without a case probes every requirement of the project).
 
 use crate::error::AppResult;
 use crate::portfolio::ProjectCtx;
@@ -9,6 +10,7 @@ use crate::{App, Principal};
 use chrono::{Duration, NaiveDate};
 use opensesa_domain::access::Permission;
 use opensesa_domain::vv::Verdict;
+use std::sync::Arc;
 
 /// Days of trend shown.
 pub const TREND_DAYS: i64 = 30;
@@ -21,7 +23,7 @@ pub struct TrendDay {
 
 pub struct VvDashboard {
     pub ctx: ProjectCtx,
-    pub facts: DashboardFacts,
+    pub facts: Arc<DashboardFacts>,
     /// Cases per latest verdict, in `Verdict::ALL` order; cases without a result count as
     /// not run.
     pub verdicts: Vec<(Verdict, i64)>,
@@ -37,7 +39,18 @@ impl App {
             .await?;
         let today = self.clock.now().date_naive();
         let since = today - Duration::days(TREND_DAYS - 1);
-        let facts = self.store.dashboard(ctx.project.id, since).await?;
+        // From the cache while the project's facts and the day are unchanged; the version
+        // is read before the facts (see `project_cache`).
+        let project = ctx.project.id;
+        let key = (self.store.fact_version(project).await?, today);
+        let facts = match self.vv_dashboards.get(project, &key) {
+            Some(facts) => facts,
+            None => {
+                let facts = Arc::new(self.store.dashboard(project, since).await?);
+                self.vv_dashboards.put(project, key, facts.clone());
+                facts
+            }
+        };
         let with_result: i64 = facts.verdicts.iter().map(|(_, n)| n).sum();
         let verdicts = Verdict::ALL
             .iter()

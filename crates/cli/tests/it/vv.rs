@@ -1213,7 +1213,165 @@ async fn demo_and_generator_make_consistent_vv_data(b: Backend) {
     assert_eq!(plan_cases.total, 300);
 }
 
+/// The V&V dashboard and coverage are kept per project under the project's fact version:
+/// every kind of write bumps it, and what is served afterwards is what a fresh computation
+/// gives; without a write the kept result is served again.
+async fn dashboard_and_coverage_follow_every_write(b: Backend) {
+    use opensesa_app::requirements::coverage::rvtm;
+    use opensesa_domain::requirements::Transition;
+    let c = setup(b).await;
+    let app = &c.t.app;
+    let project = app
+        .store
+        .find_project_by_code("ALPHA")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    // Serves both pages, checks them against a fresh computation and returns the version.
+    let agrees = |step: &'static str| {
+        let app = app.clone();
+        let who = c.viewer.clone();
+        async move {
+            let version = app.store.fact_version(project).await.unwrap();
+            let d = app.vv_dashboard(&who, "ALPHA").await.unwrap();
+            let since = app.clock.now().date_naive()
+                - Duration::days(opensesa_app::vv::dashboard::TREND_DAYS - 1);
+            let fresh = app.store.dashboard(project, since).await.unwrap();
+            assert_eq!(
+                serde_json::to_value(&*d.facts).unwrap(),
+                serde_json::to_value(&fresh).unwrap(),
+                "dashboard after {step}"
+            );
+            let cov = app.coverage(&who, "ALPHA").await.unwrap();
+            let rows = rvtm(
+                &app.store.requirement_facts_light(project).await.unwrap(),
+                &app.store.link_facts(project).await.unwrap(),
+                &app.store.list_modules(project).await.unwrap(),
+                &app.case_index(project).await.unwrap(),
+            );
+            assert_eq!(
+                serde_json::to_value(&cov.rows).unwrap(),
+                serde_json::to_value(&rows).unwrap(),
+                "coverage after {step}"
+            );
+            // Unchanged facts: the same result, not a recomputation.
+            let again = app.coverage(&who, "ALPHA").await.unwrap();
+            assert!(std::sync::Arc::ptr_eq(&cov.data, &again.data), "{step}");
+            let d2 = app.vv_dashboard(&who, "ALPHA").await.unwrap();
+            assert!(std::sync::Arc::ptr_eq(&d.facts, &d2.facts), "{step}");
+            assert_eq!(app.store.fact_version(project).await.unwrap(), version);
+            version
+        }
+    };
+    let mut version = agrees("setup").await;
+    assert!(version.is_some());
+    let mut step = |name: &'static str, v: opensesa_app::project_cache::FactVersion| {
+        assert_ne!(v, version, "{name} did not change the fact version");
+        assert_eq!(
+            v.map(|(e, _)| e),
+            version.map(|(e, _)| e),
+            "the epoch stays"
+        );
+        version = v;
+    };
+
+    app.create_requirement(
+        &c.editor,
+        "ALPHA",
+        "SYS",
+        &RequirementInput {
+            title: Some("dim".into()),
+            statement: Some("The system shall dim.".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    step("a new requirement", agrees("a new requirement").await);
+    app.update_requirement(
+        &c.editor,
+        "ALPHA",
+        "SYS-004",
+        &RequirementInput {
+            title: Some("dim lights".into()),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    step("a requirement edit", agrees("a requirement edit").await);
+    app.transition(&c.lead, "ALPHA", "SYS-003", Transition::Obsolete, None)
+        .await
+        .unwrap();
+    step("a status change", agrees("a status change").await);
+    let vc = case(&c, "Boot", "SYS-001").await;
+    step("a new case", agrees("a new case").await);
+    let link = app
+        .create_link(&c.editor, "ALPHA", "SYS-002", "refines", "SYS-001")
+        .await
+        .unwrap();
+    step("a new link", agrees("a new link").await);
+    app.delete_link(&c.editor, "ALPHA", link.id).await.unwrap();
+    step("a deleted link", agrees("a deleted link").await);
+    let r = app
+        .record_result(&c.editor, "ALPHA", &vc, &verdict("fail"), &[])
+        .await
+        .unwrap();
+    step("a result", agrees("a result").await);
+    let defect = app
+        .create_defect(
+            &c.editor,
+            "ALPHA",
+            &DefectInput {
+                title: Some("No boot".into()),
+                severity: Some("major".into()),
+                ..Default::default()
+            },
+            Some(r.id),
+            "",
+            "",
+        )
+        .await
+        .unwrap();
+    step("a defect", agrees("a defect").await);
+    app.move_defect(
+        &c.editor,
+        "ALPHA",
+        &defect.human_id,
+        DefectStatus::InProgress,
+        None,
+    )
+    .await
+    .unwrap();
+    step("a defect status", agrees("a defect status").await);
+    app.move_case(&c.editor, "ALPHA", &vc, CaseStatus::Ready)
+        .await
+        .unwrap();
+    step("a case status", agrees("a case status").await);
+    app.move_case(&c.lead, "ALPHA", &vc, CaseStatus::Retired)
+        .await
+        .unwrap();
+    step("a retired case", agrees("a retired case").await);
+    app.update_module(
+        &c.lead,
+        "ALPHA",
+        "SYS",
+        &ModuleInput {
+            name: Some("System level".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    step("a module edit", agrees("a module edit").await);
+    let cov = app.coverage(&c.viewer, "ALPHA").await.unwrap();
+    assert_eq!(cov.modules[0].0.name, "System level");
+}
+
 both!(
+    dashboard_and_coverage_follow_every_write,
     demo_and_generator_make_consistent_vv_data,
     plan_case_and_defect_machines,
     results_are_immutable_and_superseded_with_reason,

@@ -357,6 +357,16 @@ impl RequirementStore for Db {
             .collect()
     }
 
+    async fn fact_version(&self, project: ProjectId) -> StoreResult<Option<(Uuid, i64)>> {
+        read!(self, |p| sqlx::query_as(
+            "SELECT epoch, version FROM fact_versions WHERE project_id = $1"
+        )
+        .bind(project.0)
+        .fetch_optional(p)
+        .await
+        .map_err(db_err))
+    }
+
     async fn same_statement(
         &self,
         project: ProjectId,

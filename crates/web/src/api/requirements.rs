@@ -1999,9 +1999,9 @@ pub async fn rvtm(
                 })?,
         ),
     };
-    let rows: Vec<RvtmRow> = c
+    let rows: Vec<&RvtmRow> = c
         .rows
-        .into_iter()
+        .iter()
         .filter(|r| module.is_none_or(|m| r.module_id == m))
         .filter(|r| !q.uncovered.unwrap_or(false) || !r.up_covered() || !r.down_covered())
         .filter(|r| !q.suspect.unwrap_or(false) || r.suspect_links > 0)
@@ -2015,6 +2015,7 @@ pub async fn rvtm(
             .into_iter()
             .skip(start)
             .take(take)
+            .cloned()
             .map(RvtmRowOut::from)
             .collect(),
         total,
