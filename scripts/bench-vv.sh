@@ -9,14 +9,19 @@
 #   - the HTML report of the 5,000-case plan, 3 timed requests;
 # with the server's peak memory (VmHWM) and the generator's time and memory.
 #   scripts/bench-vv.sh [N] [C] [R] [seconds-per-wrk-run]   (needs wrk, curl, python3, PostgreSQL)
+# BENCH_BIN=path runs that binary instead of building one; CARGO_TARGET_DIR is honoured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100000}
 cases=${2:-50000}
 results=${3:-500000}
 secs=${4:-10}
-cargo build --release --locked -q
-bin=$PWD/target/release/opensesa
+if [ -n "${BENCH_BIN:-}" ]; then
+  bin=$(realpath "$BENCH_BIN")
+else
+  cargo build --release --locked -q
+  bin=${CARGO_TARGET_DIR:-$PWD/target}/release/opensesa
+fi
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 key="bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLM"

@@ -309,7 +309,15 @@ impl VvStore for Db {
             .fetch_all(p)
             .await
             .map_err(db_err))?;
-        let count_sql = format!("SELECT COUNT(*) {from}");
+        // The count needs the latest results only to filter by verdict.
+        let count_sql = if q.verdict.is_some() {
+            format!("SELECT COUNT(*) {from}")
+        } else {
+            format!(
+                "SELECT COUNT(*) FROM vv_cases c{join} WHERE {}",
+                cond.join(" AND ")
+            )
+        };
         let total: (i64,) = read!(self, |p| bind_vals!(sqlx::query_as(&count_sql), &binds)
             .fetch_one(p)
             .await
