@@ -280,6 +280,13 @@ pub trait RequirementStore: Send + Sync {
         &self,
         project: ProjectId,
     ) -> StoreResult<crate::project_cache::FactVersion>;
+    /// Requirements proper (not headings, information or obsolete) of the project whose
+    /// statement key is one of `keys`: (id, human id, key).
+    async fn statement_twins(
+        &self,
+        project: ProjectId,
+        keys: &[String],
+    ) -> StoreResult<Vec<(RequirementId, String, String)>>;
     /// Human ids of requirements in the project whose normalised statement key is `key`.
     async fn same_statement(
         &self,

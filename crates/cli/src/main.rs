@@ -8,6 +8,13 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// mimalloc instead of glibc's allocator: every SQLite connection runs on its own thread and
+/// glibc gives each thread its own arena, whose freed memory other threads do not reuse, so a
+/// 10,000-object ReqIF import left the server at twice its peak heap in resident memory
+/// (docs/benchmarks.md, "Requirements at scale").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "opensesa",

@@ -184,22 +184,25 @@ pub struct CaseIndex {
 
 impl CaseIndex {
     pub fn status(&self, verifiers: &[Uuid]) -> VerificationStatus {
-        let cases: Vec<&Uuid> = verifiers
-            .iter()
-            .filter(|v| self.names.contains_key(v))
-            .collect();
-        if cases.is_empty() {
-            return if verifiers.is_empty() {
+        // One pass, no allocation: this runs once per requirement of the project.
+        let (mut cases, mut failing, mut all_pass) = (0usize, false, true);
+        for v in verifiers.iter().filter(|v| self.names.contains_key(v)) {
+            cases += 1;
+            match self.latest.get(v) {
+                Some(Verdict::Fail) => failing = true,
+                Some(Verdict::Pass) => {}
+                _ => all_pass = false,
+            }
+        }
+        if cases == 0 {
+            if verifiers.is_empty() {
                 VerificationStatus::NoCase
             } else {
                 VerificationStatus::Linked
-            };
-        }
-        let verdicts: Vec<Option<Verdict>> =
-            cases.iter().map(|c| self.latest.get(c).copied()).collect();
-        if verdicts.contains(&Some(Verdict::Fail)) {
+            }
+        } else if failing {
             VerificationStatus::Failing
-        } else if verdicts.iter().all(|v| *v == Some(Verdict::Pass)) {
+        } else if all_pass {
             VerificationStatus::Verified
         } else {
             VerificationStatus::NotRun
@@ -207,96 +210,88 @@ impl CaseIndex {
     }
 }
 
-/// Builds the RVTM rows from facts; pure, for tests and benchmarks.
+/// Builds the RVTM rows from facts; pure, for tests and benchmarks. Everything is indexed by
+/// the requirement's position in `facts` (one hash lookup per link end), since this runs over
+/// every requirement and link of the project whenever its facts change.
 pub fn rvtm(
     facts: &[ReqFacts],
     links: &[LinkFacts],
     modules: &[Module],
     cases: &CaseIndex,
 ) -> Vec<RvtmRow> {
-    let by_id: HashMap<Uuid, &ReqFacts> = facts.iter().map(|f| (f.id.0, f)).collect();
+    let index: HashMap<Uuid, usize> = facts.iter().enumerate().map(|(i, f)| (f.id.0, i)).collect();
     let prefix: HashMap<ModuleId, &str> =
         modules.iter().map(|m| (m.id, m.prefix.as_str())).collect();
     let top: HashMap<ModuleId, bool> = modules
         .iter()
         .map(|m| (m.id, m.parent_id.is_none()))
         .collect();
-    let mut up: HashMap<Uuid, Vec<&str>> = HashMap::new();
-    let mut down: HashMap<Uuid, Vec<&str>> = HashMap::new();
-    let mut verified: HashMap<Uuid, Vec<&str>> = HashMap::new();
-    let mut verifier_ids: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    let mut suspect: HashMap<Uuid, usize> = HashMap::new();
-    let name = |id: &Uuid| {
-        by_id
-            .get(id)
-            .map(|f| f.human_id.as_str())
-            .or_else(|| cases.names.get(id).map(String::as_str))
-            .unwrap_or("?")
+    let n = facts.len();
+    let mut up: Vec<Vec<&str>> = vec![Vec::new(); n];
+    let mut down: Vec<Vec<&str>> = vec![Vec::new(); n];
+    let mut verified: Vec<Vec<&str>> = vec![Vec::new(); n];
+    let mut verifier_ids: Vec<Vec<Uuid>> = vec![Vec::new(); n];
+    let mut suspect: Vec<usize> = vec![0; n];
+    let name = |end: Option<usize>, id: &Uuid| match end {
+        Some(i) => facts[i].human_id.as_str(),
+        None => cases.names.get(id).map_or("?", String::as_str),
     };
-    for f in facts {
-        if let Some(p) = f.parent_id {
-            if let Some(parent) = by_id.get(&p.0) {
-                up.entry(f.id.0).or_default().push(&parent.human_id);
-                down.entry(p.0).or_default().push(&f.human_id);
-            }
+    for (i, f) in facts.iter().enumerate() {
+        if let Some(p) = f.parent_id.and_then(|p| index.get(&p.0).copied()) {
+            up[i].push(&facts[p].human_id);
+            down[p].push(&f.human_id);
         }
     }
     for l in links {
+        let source = index.get(&l.source_id).copied();
+        let target = index.get(&l.target_id).copied();
         if l.suspect {
-            *suspect.entry(l.source_id).or_default() += 1;
-            *suspect.entry(l.target_id).or_default() += 1;
+            for end in [source, target].into_iter().flatten() {
+                suspect[end] += 1;
+            }
         }
         match l.kind {
             LinkKind::Verifies => {
                 // Links from retired cases no longer verify anything.
-                if by_id.contains_key(&l.source_id) || cases.names.contains_key(&l.source_id) {
-                    verified
-                        .entry(l.target_id)
-                        .or_default()
-                        .push(name(&l.source_id));
-                    verifier_ids
-                        .entry(l.target_id)
-                        .or_default()
-                        .push(l.source_id);
+                if let Some(t) = target {
+                    if source.is_some() || cases.names.contains_key(&l.source_id) {
+                        verified[t].push(name(source, &l.source_id));
+                        verifier_ids[t].push(l.source_id);
+                    }
                 }
             }
             LinkKind::Relates => {}
             _ => {
-                up.entry(l.source_id).or_default().push(name(&l.target_id));
-                down.entry(l.target_id)
-                    .or_default()
-                    .push(name(&l.source_id));
+                if let Some(s) = source {
+                    up[s].push(name(target, &l.target_id));
+                }
+                if let Some(t) = target {
+                    down[t].push(name(source, &l.source_id));
+                }
             }
         }
     }
+    let owned = |v: &[&str]| -> Vec<String> { v.iter().map(|s| (*s).to_owned()).collect() };
     facts
         .iter()
-        .filter(|f| f.status != "obsolete")
-        .filter(|f| ReqKind::parse(&f.kind).map_or(true, |k| k.is_requirement()))
-        .map(|f| {
-            let owned = |m: &HashMap<Uuid, Vec<&str>>| -> Vec<String> {
-                m.get(&f.id.0)
-                    .map(|v| v.iter().map(|s| (*s).to_owned()).collect())
-                    .unwrap_or_default()
-            };
-            let verified_by = owned(&verified);
-            RvtmRow {
-                id: f.id,
-                human_id: f.human_id.clone(),
-                title: f.title.clone(),
-                module_id: f.module_id,
-                module_prefix: prefix.get(&f.module_id).copied().unwrap_or("").to_owned(),
-                status: f.status.clone(),
-                kind: f.kind.clone(),
-                verification_methods: f.verification_methods,
-                upstream: owned(&up),
-                downstream: owned(&down),
-                verification: cases
-                    .status(verifier_ids.get(&f.id.0).map_or(&[][..], Vec::as_slice)),
-                verified_by,
-                suspect_links: suspect.get(&f.id.0).copied().unwrap_or(0),
-                top_level: top.get(&f.module_id).copied().unwrap_or(true),
-            }
+        .enumerate()
+        .filter(|(_, f)| f.status != "obsolete")
+        .filter(|(_, f)| ReqKind::parse(&f.kind).map_or(true, |k| k.is_requirement()))
+        .map(|(i, f)| RvtmRow {
+            id: f.id,
+            human_id: f.human_id.clone(),
+            title: f.title.clone(),
+            module_id: f.module_id,
+            module_prefix: prefix.get(&f.module_id).copied().unwrap_or("").to_owned(),
+            status: f.status.clone(),
+            kind: f.kind.clone(),
+            verification_methods: f.verification_methods,
+            upstream: owned(&up[i]),
+            downstream: owned(&down[i]),
+            verification: cases.status(&verifier_ids[i]),
+            verified_by: owned(&verified[i]),
+            suspect_links: suspect[i],
+            top_level: top.get(&f.module_id).copied().unwrap_or(true),
         })
         .collect()
 }

@@ -335,15 +335,29 @@ impl RequirementStore for Db {
     }
 
     async fn link_facts(&self, project: ProjectId) -> StoreResult<Vec<LinkFacts>> {
-        let rows: Vec<(Uuid, String, Uuid, Uuid, bool)> = read!(self, |p| {
-            sqlx::query_as(
-            "SELECT id, kind, source_id, target_id, suspect FROM trace_links WHERE project_id = $1"
-        )
-        .bind(project.0)
-        .fetch_all(p)
-        .await
-        .map_err(db_err)
-        })?;
+        let rows: Vec<(Uuid, String, Uuid, Uuid, bool)> = match self {
+            Db::Sqlite { read, .. } => {
+                let packed: Vec<(Uuid, String, Uuid, Uuid, i64)> = crate::packed::json_rows(
+                    read,
+                    "hex(id), kind, hex(source_id), hex(target_id), suspect",
+                    "trace_links WHERE project_id = $1",
+                    "rowid",
+                    project.0,
+                )
+                .await?;
+                packed
+                    .into_iter()
+                    .map(|(i, k, s, t, x)| (i, k, s, t, x != 0))
+                    .collect()
+            }
+            Db::Postgres(p) => sqlx::query_as(
+                "SELECT id, kind, source_id, target_id, suspect FROM trace_links WHERE project_id = $1",
+            )
+            .bind(project.0)
+            .fetch_all(p)
+            .await
+            .map_err(db_err)?,
+        };
         rows.into_iter()
             .map(|(id, kind, source_id, target_id, suspect)| {
                 Ok(LinkFacts {
@@ -365,6 +379,35 @@ impl RequirementStore for Db {
         .fetch_optional(p)
         .await
         .map_err(db_err))
+    }
+
+    async fn statement_twins(
+        &self,
+        project: ProjectId,
+        keys: &[String],
+    ) -> StoreResult<Vec<(RequirementId, String, String)>> {
+        let mut out = Vec::new();
+        // Through the (project_id, statement_key) index, in chunks under SQLite's parameter
+        // limit.
+        for chunk in keys.chunks(500) {
+            let sql = format!(
+                "SELECT id, human_id, statement_key FROM requirements WHERE project_id = $1 \
+                 AND statement_key IN ({}) AND status <> 'obsolete' AND kind NOT IN ('heading', 'information')",
+                (0..chunk.len())
+                    .map(|i| format!("${}", i + 2))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let rows: Vec<(Uuid, String, String)> = read!(self, |p| {
+                let mut q = sqlx::query_as(&sql).bind(project.0);
+                for k in chunk {
+                    q = q.bind(k);
+                }
+                q.fetch_all(p).await.map_err(db_err)
+            })?;
+            out.extend(rows.into_iter().map(|(id, h, k)| (RequirementId(id), h, k)));
+        }
+        Ok(out)
     }
 
     async fn same_statement(
@@ -460,6 +503,7 @@ impl RequirementStore for Db {
         };
         let mut allocated: HashMap<String, String> = HashMap::new();
         let rows = batch.requirements.len() + batch.add_links.len();
+        let started = std::time::Instant::now();
         let result: StoreResult<BatchOutcome> = transaction!(self, &jobs, |tx| {
             let mut outcome = BatchOutcome::default();
             if postgres {
@@ -742,6 +786,7 @@ impl RequirementStore for Db {
                 }
             }
             insert_requirements!(tx, &created);
+            let requirements_ms = started.elapsed().as_millis() as u64;
             for id in &batch.remove_links {
                 sqlx::query("DELETE FROM trace_links WHERE id = $1")
                     .bind(id.0)
@@ -858,6 +903,7 @@ impl RequirementStore for Db {
                     l.kind.as_str()
                 )));
             }
+            let links_ms = started.elapsed().as_millis() as u64 - requirements_ms;
             // A copy of one chunk at a time gets the allocated ids: a copy of the whole
             // journal of a 10,000-row import took some 70 MB.
             for chunk in journal.events.chunks(JOURNAL_CHUNK) {
@@ -876,6 +922,14 @@ impl RequirementStore for Db {
                 stamp_revisions(&mut part.revisions, &allocated);
                 write_journal!(tx, &part);
             }
+            tracing::debug!(
+                requirements = batch.requirements.len(),
+                links = batch.add_links.len(),
+                requirements_ms,
+                links_ms,
+                journal_ms = started.elapsed().as_millis() as u64 - requirements_ms - links_ms,
+                "requirement batch phases"
+            );
             outcome
         });
         let outcome = result?;
@@ -1444,7 +1498,6 @@ fn stamp_revisions(revisions: &mut [Revision], allocated: &HashMap<String, Strin
 
 impl Db {
     async fn facts(&self, project: ProjectId, statement: &str) -> StoreResult<Vec<ReqFacts>> {
-        #[derive(sqlx::FromRow)]
         struct Row {
             id: Uuid,
             human_id: String,
@@ -1454,24 +1507,114 @@ impl Db {
             statement: String,
             kind: String,
             status: String,
-            verification_methods: Json<Vec<String>>,
+            verification_methods: usize,
             rationale_empty: i64,
             revision: i64,
         }
         // `statement` is a fixed column expression chosen by the caller, never input.
-        let sql = format!(
-            "SELECT r.id, r.human_id, r.module_id, r.parent_id, r.title, {statement} AS statement, r.kind, r.status, \
-             r.verification_methods, CAST(CASE WHEN r.rationale = '' THEN 1 ELSE 0 END AS BIGINT) AS rationale_empty, r.revision \
-             FROM requirements r JOIN req_modules m ON m.id = r.module_id \
-             WHERE r.project_id = $1 ORDER BY m.ordinal, m.prefix, r.ordinal, r.number"
-        );
-        let rows: Vec<Row> = read!(self, |p| {
-            sqlx::query_as(&sql)
-                .bind(project.0)
-                .fetch_all(p)
-                .await
-                .map_err(db_err)
-        })?;
+        let from =
+            "requirements r JOIN req_modules m ON m.id = r.module_id WHERE r.project_id = $1";
+        let order = "m.ordinal, m.prefix, r.ordinal, r.number";
+        let rows: Vec<Row> = match self {
+            Db::Sqlite { read, .. } => {
+                type Packed = (
+                    Uuid,
+                    String,
+                    Uuid,
+                    Option<Uuid>,
+                    String,
+                    String,
+                    String,
+                    String,
+                    usize,
+                    i64,
+                    i64,
+                );
+                let packed: Vec<Packed> = crate::packed::json_rows(
+                    read,
+                    &format!(
+                        "hex(r.id), r.human_id, hex(r.module_id), nullif(hex(r.parent_id), ''), r.title, \
+                         {statement}, r.kind, r.status, json_array_length(r.verification_methods), \
+                         r.rationale = '', r.revision"
+                    ),
+                    from,
+                    order,
+                    project.0,
+                )
+                .await?;
+                packed
+                    .into_iter()
+                    .map(
+                        |(
+                            id,
+                            human_id,
+                            module_id,
+                            parent_id,
+                            title,
+                            statement,
+                            kind,
+                            status,
+                            methods,
+                            rationale_empty,
+                            revision,
+                        )| Row {
+                            id,
+                            human_id,
+                            module_id,
+                            parent_id,
+                            title,
+                            statement,
+                            kind,
+                            status,
+                            verification_methods: methods,
+                            rationale_empty,
+                            revision,
+                        },
+                    )
+                    .collect()
+            }
+            Db::Postgres(p) => {
+                #[derive(sqlx::FromRow)]
+                struct PgRow {
+                    id: Uuid,
+                    human_id: String,
+                    module_id: Uuid,
+                    parent_id: Option<Uuid>,
+                    title: String,
+                    statement: String,
+                    kind: String,
+                    status: String,
+                    verification_methods: Json<Vec<String>>,
+                    rationale_empty: i64,
+                    revision: i64,
+                }
+                let sql = format!(
+                    "SELECT r.id, r.human_id, r.module_id, r.parent_id, r.title, {statement} AS statement, r.kind, r.status, \
+                     r.verification_methods, CAST(CASE WHEN r.rationale = '' THEN 1 ELSE 0 END AS BIGINT) AS rationale_empty, r.revision \
+                     FROM {from} ORDER BY {order}"
+                );
+                let rows: Vec<PgRow> = sqlx::query_as(&sql)
+                    .bind(project.0)
+                    .fetch_all(p)
+                    .await
+                    .map_err(db_err)?;
+                rows.into_iter()
+                    .map(|r| Row {
+                        id: r.id,
+                        human_id: r.human_id,
+                        module_id: r.module_id,
+                        parent_id: r.parent_id,
+                        title: r.title,
+                        statement: r.statement,
+                        kind: r.kind,
+                        status: r.status,
+                        verification_methods: r.verification_methods.0.len(),
+                        rationale_empty: r.rationale_empty,
+                        revision: r.revision,
+                    })
+                    .collect()
+            }
+        };
         Ok(rows
             .into_iter()
             .map(|r| ReqFacts {
@@ -1483,7 +1626,7 @@ impl Db {
                 statement: r.statement,
                 kind: r.kind,
                 status: r.status,
-                verification_methods: r.verification_methods.0.len(),
+                verification_methods: r.verification_methods,
                 rationale_empty: r.rationale_empty != 0,
                 revision: r.revision,
             })

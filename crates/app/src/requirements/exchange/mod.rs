@@ -633,12 +633,14 @@ impl App {
         }
         let format = FileFormat::parse(&import.format)
             .ok_or_else(|| AppError::Internal(format!("stored import format {}", import.format)))?;
+        let started = std::time::Instant::now();
         let target = self
             .import_target(&ctx, import.module_id, None, format)
             .await?;
         let plan = self
             .plan_import(&ctx, format, &target, &import.file_name, &bytes)
             .await?;
+        let planned_ms = started.elapsed().as_millis() as u64;
         let seen: ImportReport = serde_json::from_value(import.report.clone())
             .map_err(|e| AppError::Internal(format!("stored import report: {e}")))?;
         if seen.counts != plan.report.counts || seen.problems != plan.report.problems {
@@ -686,6 +688,12 @@ impl App {
         };
         self.store.set_import_status(import.id, status).await?;
         written?;
+        tracing::debug!(
+            import = %import.id,
+            planned_ms,
+            written_ms = started.elapsed().as_millis() as u64 - planned_ms,
+            "import applied"
+        );
         self.refresh_working_groups_soon(ctx.project.id).await;
         Ok(ApplyOutcome::Applied(counts))
     }
@@ -754,9 +762,15 @@ impl App {
             remove_links: plan.remove_links,
             ..Default::default()
         };
+        let started = std::time::Instant::now();
         let findings = self
             .import_findings(ctx, &rules, &modules, &writes, &batch)
             .await?;
+        tracing::debug!(
+            rows = writes.len(),
+            findings_ms = started.elapsed().as_millis() as u64,
+            "import findings"
+        );
         for (w, findings) in writes.into_iter().zip(findings) {
             batch.requirements.push(ReqWrite {
                 statement_key: super::statement_key(&w.req.statement),
@@ -822,7 +836,8 @@ impl App {
             }
         }
         drop(stored);
-        // Statement keys of the project as it will be, for exact duplicates.
+        // Statement keys of the project as it will be, for exact duplicates (obsolete
+        // requirements do not count, as for a single save).
         let duplicates = rules.is_enabled(RuleId::Duplicate);
         let mut by_key: HashMap<String, Vec<(uuid::Uuid, String)>> = HashMap::new();
         let mut keys: Vec<String> = Vec::with_capacity(writes.len());
@@ -841,14 +856,15 @@ impl App {
             for key in keys.iter().filter(|k| !k.is_empty()) {
                 by_key.entry(key.clone()).or_default();
             }
-            for f in self.store.requirement_facts(ctx.project.id).await? {
-                let counts = opensesa_domain::requirements::ReqKind::parse(&f.kind)
-                    .is_ok_and(|k| k.is_requirement());
-                if written.contains(&f.id.0) || !counts {
+            // The stored requirements with those keys, through the statement-key index (as a
+            // single save does), not by reading and hashing every statement of the project.
+            let wanted: Vec<String> = by_key.keys().cloned().collect();
+            for (id, human_id, key) in self.store.statement_twins(ctx.project.id, &wanted).await? {
+                if written.contains(&id.0) {
                     continue;
                 }
-                if let Some(same) = by_key.get_mut(&super::statement_key(&f.statement)) {
-                    same.push((f.id.0, f.human_id));
+                if let Some(same) = by_key.get_mut(&key) {
+                    same.push((id.0, human_id));
                 }
             }
             for (w, key) in writes.iter().zip(&keys) {
