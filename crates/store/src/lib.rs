@@ -109,6 +109,7 @@ macro_rules! write_journal {
                 .map_err($crate::db_err)?;
             // A requirement row carries its current revision's content hash, so that the
             // working state is read without joining the revisions table (migration 0007).
+            // Rows that have it already (inserted with it) are not rewritten.
             let current: Vec<(uuid::Uuid, i64, &str)> = chunk
                 .iter()
                 .filter(|r| r.artefact_type == "requirement")
@@ -125,7 +126,8 @@ macro_rules! write_journal {
                 });
                 qb.push(
                     ") UPDATE requirements SET content_hash = v.h FROM v \
-                     WHERE requirements.id = v.id AND requirements.revision = v.n",
+                     WHERE requirements.id = v.id AND requirements.revision = v.n \
+                     AND requirements.content_hash IS DISTINCT FROM v.h",
                 );
                 qb.build()
                     .execute(&mut *$tx)

@@ -54,7 +54,8 @@ const JOURNAL_CHUNK: usize = 500;
 /// multi-row statement per `CREATE_CHUNK`; a row refused by a uniqueness constraint is
 /// skipped by the statement and named in the error.
 macro_rules! insert_requirements {
-    ($tx:expr, $rows:expr) => {{
+    ($tx:expr, $rows:expr, $hashes:expr) => {{
+        let hashes: &HashMap<(Uuid, i64), &str> = $hashes;
         let rows: &[(&ReqWrite, String, i64)] = $rows;
         for chunk in rows.chunks(CREATE_CHUNK) {
             let used = |human_id: &str| {
@@ -63,7 +64,7 @@ macro_rules! insert_requirements {
                 ))
             };
             let mut qb = sqlx::QueryBuilder::new(format!(
-                "INSERT INTO requirements ({REQ_COLS}, number, findings, statement_key, comments_text) "
+                "INSERT INTO requirements ({REQ_COLS}, number, findings, statement_key, comments_text, content_hash) "
             ));
             qb.push_values(chunk, |mut b, (w, human_id, number)| {
                 let r = &w.req;
@@ -98,7 +99,8 @@ macro_rules! insert_requirements {
                     .push_bind(*number)
                     .push_bind(Json(&w.findings))
                     .push_bind(&w.statement_key)
-                    .push("''");
+                    .push("''")
+                    .push_bind(hashes.get(&(r.id.0, r.revision)).copied());
             });
             qb.push(" ON CONFLICT DO NOTHING RETURNING id");
             let written: Vec<(Uuid,)> = qb
@@ -648,6 +650,18 @@ impl RequirementStore for Db {
                 .map_err(db_err)?;
                 blocks.insert(module, (prefix.0, first.0));
             }
+            // A created requirement is inserted with its first revision's content hash (from
+            // the journal), so the journal's hash update below leaves its row alone.
+            let hashes: HashMap<(Uuid, i64), &str> = journal
+                .revisions
+                .iter()
+                .filter(|r| r.artefact_type == "requirement")
+                .filter_map(|r| {
+                    Uuid::parse_str(&r.artefact_id)
+                        .ok()
+                        .map(|id| ((id, r.number), r.content_hash.as_str()))
+                })
+                .collect();
             // Created requirements go in multi-row statements; an update flushes the ones
             // before it, so the rows are written (and refused) in batch order.
             let mut created: Vec<(&ReqWrite, String, i64)> = Vec::new();
@@ -674,11 +688,11 @@ impl RequirementStore for Db {
                     outcome.human_ids.push(human_id.clone());
                     created.push((w, human_id, number));
                     if created.len() == CREATE_CHUNK {
-                        insert_requirements!(tx, &created);
+                        insert_requirements!(tx, &created, &hashes);
                         created.clear();
                     }
                 } else {
-                    insert_requirements!(tx, &created);
+                    insert_requirements!(tx, &created, &hashes);
                     created.clear();
                     let expected = if w.content_changed {
                         r.revision - 1
@@ -785,7 +799,7 @@ impl RequirementStore for Db {
                     }
                 }
             }
-            insert_requirements!(tx, &created);
+            insert_requirements!(tx, &created, &hashes);
             let requirements_ms = started.elapsed().as_millis() as u64;
             for id in &batch.remove_links {
                 sqlx::query("DELETE FROM trace_links WHERE id = $1")
