@@ -1386,10 +1386,14 @@ impl RequirementStore for Db {
 
     async fn insert_import(&self, i: &PendingImport, content: &[u8]) -> StoreResult<()> {
         transaction!(self, &Journal::default(), |tx| {
+            // Not a cached statement: SQLite keeps a prepared statement's bound values and
+            // result buffers for reuse, and this one binds a file of up to 50 MB that would
+            // stay in memory until the statement is next used (see also `find_import`).
             sqlx::query(
                 "INSERT INTO req_imports (id, project_id, module_id, format, file_name, content, created_by, created_at, status, report) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
+            .persistent(false)
             .bind(i.id.0)
             .bind(i.project_id.0)
             .bind(i.module_id.map(|m| m.0))
@@ -1429,6 +1433,7 @@ impl RequirementStore for Db {
             "SELECT id, project_id, module_id, format, file_name, content, created_by, created_at, status, report \
              FROM req_imports WHERE project_id = $1 AND id = $2"
         )
+        .persistent(false)
         .bind(project.0)
         .bind(id.0)
         .fetch_optional(p)
