@@ -1266,8 +1266,17 @@ async fn dashboard_and_coverage_follow_every_write(b: Backend) {
     };
     let mut version = agrees("setup").await;
     assert!(version.is_some());
+    let postgres = matches!(b, Backend::Postgres);
     let mut step = |name: &'static str, v: opensesa_app::project_cache::FactVersion| {
         assert_ne!(v, version, "{name} did not change the fact version");
+        if postgres {
+            // One bump per transaction however many statements wrote (migration 0008).
+            assert_eq!(
+                v.map(|(_, n)| n),
+                version.map(|(_, n)| n + 1),
+                "{name}: one transaction, one bump"
+            );
+        }
         assert_eq!(
             v.map(|(e, _)| e),
             version.map(|(e, _)| e),
