@@ -21,7 +21,10 @@ const KEPT: usize = 64;
 /// project's first write.
 pub type FactVersion = Option<(Uuid, i64)>;
 
-pub struct ProjectCache<K, V>(Arc<Mutex<HashMap<ProjectId, (K, Arc<V>)>>>);
+/// Per project: the key a result was computed for, and the result.
+type Entries<K, V> = HashMap<ProjectId, (K, Arc<V>)>;
+
+pub struct ProjectCache<K, V>(Arc<Mutex<Entries<K, V>>>);
 
 impl<K, V> Default for ProjectCache<K, V> {
     fn default() -> Self {
@@ -62,12 +65,12 @@ mod tests {
     #[test]
     fn a_result_is_served_only_for_its_key() {
         let cache: ProjectCache<i64, &str> = ProjectCache::default();
-        let p = ProjectId(Uuid::new_v4());
+        let p = ProjectId::new();
         assert!(cache.get(p, &1).is_none());
         cache.put(p, 1, Arc::new("one"));
         assert_eq!(cache.get(p, &1).as_deref(), Some(&"one"));
         assert!(cache.get(p, &2).is_none());
-        assert!(cache.get(ProjectId(Uuid::new_v4()), &1).is_none());
+        assert!(cache.get(ProjectId::new(), &1).is_none());
         cache.put(p, 2, Arc::new("two"));
         assert!(cache.get(p, &1).is_none());
         assert_eq!(cache.get(p, &2).as_deref(), Some(&"two"));
@@ -76,13 +79,13 @@ mod tests {
     #[test]
     fn the_cache_starts_over_beyond_its_size() {
         let cache: ProjectCache<i64, i64> = ProjectCache::default();
-        let first = ProjectId(Uuid::new_v4());
+        let first = ProjectId::new();
         cache.put(first, 0, Arc::new(0));
         for i in 1..KEPT as i64 {
-            cache.put(ProjectId(Uuid::new_v4()), i, Arc::new(i));
+            cache.put(ProjectId::new(), i, Arc::new(i));
         }
         assert!(cache.get(first, &0).is_some());
-        cache.put(ProjectId(Uuid::new_v4()), 99, Arc::new(99));
+        cache.put(ProjectId::new(), 99, Arc::new(99));
         assert!(cache.get(first, &0).is_none());
     }
 }

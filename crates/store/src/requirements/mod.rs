@@ -1517,39 +1517,28 @@ fn stamp_revisions(revisions: &mut [Revision], allocated: &HashMap<String, Strin
 
 impl Db {
     async fn facts(&self, project: ProjectId, statement: &str) -> StoreResult<Vec<ReqFacts>> {
-        struct Row {
-            id: Uuid,
-            human_id: String,
-            module_id: Uuid,
-            parent_id: Option<Uuid>,
-            title: String,
-            statement: String,
-            kind: String,
-            status: String,
-            verification_methods: usize,
-            rationale_empty: i64,
-            revision: i64,
-        }
+        /// id, human id, module, parent, title, statement, kind, status, number of
+        /// verification methods, rationale empty (0/1), revision.
+        type Fact = (
+            Uuid,
+            String,
+            Uuid,
+            Option<Uuid>,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            i64,
+        );
         // `statement` is a fixed column expression chosen by the caller, never input.
         let from =
             "requirements r JOIN req_modules m ON m.id = r.module_id WHERE r.project_id = $1";
         let order = "m.ordinal, m.prefix, r.ordinal, r.number";
-        let rows: Vec<Row> = match self {
+        let rows: Vec<Fact> = match self {
             Db::Sqlite { read, .. } => {
-                type Packed = (
-                    Uuid,
-                    String,
-                    Uuid,
-                    Option<Uuid>,
-                    String,
-                    String,
-                    String,
-                    String,
-                    usize,
-                    i64,
-                    i64,
-                );
-                let packed: Vec<Packed> = crate::packed::json_rows(
+                crate::packed::json_rows(
                     read,
                     &format!(
                         "hex(r.id), r.human_id, hex(r.module_id), nullif(hex(r.parent_id), ''), r.title, \
@@ -1560,95 +1549,50 @@ impl Db {
                     order,
                     project.0,
                 )
-                .await?;
-                packed
-                    .into_iter()
-                    .map(
-                        |(
-                            id,
-                            human_id,
-                            module_id,
-                            parent_id,
-                            title,
-                            statement,
-                            kind,
-                            status,
-                            methods,
-                            rationale_empty,
-                            revision,
-                        )| Row {
-                            id,
-                            human_id,
-                            module_id,
-                            parent_id,
-                            title,
-                            statement,
-                            kind,
-                            status,
-                            verification_methods: methods,
-                            rationale_empty,
-                            revision,
-                        },
-                    )
-                    .collect()
+                .await?
             }
-            Db::Postgres(p) => {
-                #[derive(sqlx::FromRow)]
-                struct PgRow {
-                    id: Uuid,
-                    human_id: String,
-                    module_id: Uuid,
-                    parent_id: Option<Uuid>,
-                    title: String,
-                    statement: String,
-                    kind: String,
-                    status: String,
-                    verification_methods: Json<Vec<String>>,
-                    rationale_empty: i64,
-                    revision: i64,
-                }
-                let sql = format!(
-                    "SELECT r.id, r.human_id, r.module_id, r.parent_id, r.title, {statement} AS statement, r.kind, r.status, \
-                     r.verification_methods, CAST(CASE WHEN r.rationale = '' THEN 1 ELSE 0 END AS BIGINT) AS rationale_empty, r.revision \
-                     FROM {from} ORDER BY {order}"
-                );
-                let rows: Vec<PgRow> = sqlx::query_as(&sql)
-                    .bind(project.0)
-                    .fetch_all(p)
-                    .await
-                    .map_err(db_err)?;
-                rows.into_iter()
-                    .map(|r| Row {
-                        id: r.id,
-                        human_id: r.human_id,
-                        module_id: r.module_id,
-                        parent_id: r.parent_id,
-                        title: r.title,
-                        statement: r.statement,
-                        kind: r.kind,
-                        status: r.status,
-                        verification_methods: r.verification_methods.0.len(),
-                        rationale_empty: r.rationale_empty,
-                        revision: r.revision,
-                    })
-                    .collect()
-            }
+            Db::Postgres(p) => sqlx::query_as(&format!(
+                "SELECT r.id, r.human_id, r.module_id, r.parent_id, r.title, {statement}, r.kind, r.status, \
+                 jsonb_array_length(r.verification_methods)::BIGINT, \
+                 CAST(CASE WHEN r.rationale = '' THEN 1 ELSE 0 END AS BIGINT), r.revision \
+                 FROM {from} ORDER BY {order}"
+            ))
+            .bind(project.0)
+            .fetch_all(p)
+            .await
+            .map_err(db_err)?,
         };
         Ok(rows
             .into_iter()
-            .map(|r| ReqFacts {
-                id: RequirementId(r.id),
-                human_id: r.human_id,
-                module_id: ModuleId(r.module_id),
-                parent_id: r.parent_id.map(RequirementId),
-                title: r.title,
-                statement: r.statement,
-                kind: r.kind,
-                status: r.status,
-                verification_methods: r.verification_methods,
-                rationale_empty: r.rationale_empty != 0,
-                revision: r.revision,
-            })
+            .map(
+                |(
+                    id,
+                    human_id,
+                    module,
+                    parent,
+                    title,
+                    statement,
+                    kind,
+                    status,
+                    methods,
+                    no_rationale,
+                    revision,
+                )| {
+                    ReqFacts {
+                        id: RequirementId(id),
+                        human_id,
+                        module_id: ModuleId(module),
+                        parent_id: parent.map(RequirementId),
+                        title,
+                        statement,
+                        kind,
+                        status,
+                        verification_methods: usize::try_from(methods).unwrap_or(0),
+                        rationale_empty: no_rationale != 0,
+                        revision,
+                    }
+                },
+            )
             .collect())
     }
 
