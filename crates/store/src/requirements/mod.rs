@@ -1538,18 +1538,22 @@ impl Db {
         let order = "m.ordinal, m.prefix, r.ordinal, r.number";
         let rows: Vec<Fact> = match self {
             Db::Sqlite { read, .. } => {
-                crate::packed::json_rows(
+                // With the sort keys, sorted here: the documents come in rowid order.
+                type Keyed = (Fact, (i64, String, i64, i64));
+                let mut keyed: Vec<Keyed> = crate::packed::json_rows(
                     read,
                     &format!(
-                        "hex(r.id), r.human_id, hex(r.module_id), nullif(hex(r.parent_id), ''), r.title, \
+                        "json_array(hex(r.id), r.human_id, hex(r.module_id), nullif(hex(r.parent_id), ''), r.title, \
                          {statement}, r.kind, r.status, json_array_length(r.verification_methods), \
-                         r.rationale = '', r.revision"
+                         r.rationale = '', r.revision), json_array(m.ordinal, m.prefix, r.ordinal, r.number)"
                     ),
                     from,
-                    order,
+                    "r.rowid",
                     project.0,
                 )
-                .await?
+                .await?;
+                keyed.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+                keyed.into_iter().map(|(fact, _)| fact).collect()
             }
             Db::Postgres(p) => sqlx::query_as(&format!(
                 "SELECT r.id, r.human_id, r.module_id, r.parent_id, r.title, {statement}, r.kind, r.status, \

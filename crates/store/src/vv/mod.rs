@@ -395,20 +395,21 @@ impl VvStore for Db {
         let rows: Vec<Row> = match self {
             // One JSON document instead of 50,000 rows (see `packed`).
             Db::Sqlite { read, .. } => {
-                type Packed = (Uuid, String, String, String, i64, String, String, Option<Uuid>);
-                let packed: Vec<Packed> = crate::packed::json_rows(
+                type Packed = (Uuid, String, String, String, i64, String, String, Option<Uuid>, i64);
+                let mut packed: Vec<Packed> = crate::packed::json_rows(
                     read,
                     "hex(id), human_id, title, status, revision, content_hash, automation_key, \
-                     nullif(hex(activity_id), '')",
+                     nullif(hex(activity_id), ''), number",
                     "vv_cases WHERE project_id = $1",
-                    "number",
+                    "rowid",
                     project.0,
                 )
                 .await?;
+                packed.sort_unstable_by_key(|p| p.8);
                 packed
                     .into_iter()
                     .map(
-                        |(id, human_id, title, status, revision, content_hash, automation_key, activity_id)| Row {
+                        |(id, human_id, title, status, revision, content_hash, automation_key, activity_id, _)| Row {
                             id,
                             human_id,
                             title,
