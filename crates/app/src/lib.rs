@@ -162,7 +162,8 @@ impl App {
             job_notifier: None,
             blobs: None,
             ops_plans: Default::default(),
-            coverage_cache: Default::default(),
+            // A 100,000-requirement project's RVTM is some 50 MB: a few projects at most.
+            coverage_cache: project_cache::ProjectCache::keeping(8),
             vv_dashboards: Default::default(),
         })
     }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
-/// Projects kept at most per cache; beyond, the cache starts over (a deployment with more
+/// Projects kept at most by default; beyond, the cache starts over (a deployment with more
 /// active projects than this recomputes more often, it never serves a wrong result).
 const KEPT: usize = 64;
 
@@ -24,24 +24,40 @@ pub type FactVersion = Option<(Uuid, i64)>;
 /// Per project: the key a result was computed for, and the result.
 type Entries<K, V> = HashMap<ProjectId, (K, Arc<V>)>;
 
-pub struct ProjectCache<K, V>(Arc<Mutex<Entries<K, V>>>);
+pub struct ProjectCache<K, V> {
+    entries: Arc<Mutex<Entries<K, V>>>,
+    kept: usize,
+}
 
 impl<K, V> Default for ProjectCache<K, V> {
     fn default() -> Self {
-        Self(Arc::new(Mutex::new(HashMap::new())))
+        Self::keeping(KEPT)
     }
 }
 
 impl<K, V> Clone for ProjectCache<K, V> {
     fn clone(&self) -> Self {
-        Self(self.0.clone())
+        Self {
+            entries: self.entries.clone(),
+            kept: self.kept,
+        }
+    }
+}
+
+impl<K, V> ProjectCache<K, V> {
+    /// A cache of at most `kept` projects' results (for results of tens of megabytes).
+    pub fn keeping(kept: usize) -> Self {
+        Self {
+            entries: Arc::new(Mutex::new(HashMap::new())),
+            kept: kept.max(1),
+        }
     }
 }
 
 impl<K: PartialEq, V> ProjectCache<K, V> {
     /// The result kept for `project` if it was computed for `key`.
     pub fn get(&self, project: ProjectId, key: &K) -> Option<Arc<V>> {
-        let map = self.0.lock().ok()?;
+        let map = self.entries.lock().ok()?;
         match map.get(&project) {
             Some((k, v)) if k == key => Some(v.clone()),
             _ => None,
@@ -49,8 +65,8 @@ impl<K: PartialEq, V> ProjectCache<K, V> {
     }
 
     pub fn put(&self, project: ProjectId, key: K, value: Arc<V>) {
-        if let Ok(mut map) = self.0.lock() {
-            if map.len() >= KEPT && !map.contains_key(&project) {
+        if let Ok(mut map) = self.entries.lock() {
+            if map.len() >= self.kept && !map.contains_key(&project) {
                 map.clear();
             }
             map.insert(project, (key, value));
@@ -74,6 +90,22 @@ mod tests {
         cache.put(p, 2, Arc::new("two"));
         assert!(cache.get(p, &1).is_none());
         assert_eq!(cache.get(p, &2).as_deref(), Some(&"two"));
+    }
+
+    #[test]
+    fn a_small_cache_starts_over_sooner() {
+        let cache: ProjectCache<i64, i64> = ProjectCache::keeping(2);
+        let (a, b, c) = (ProjectId::new(), ProjectId::new(), ProjectId::new());
+        cache.put(a, 1, Arc::new(1));
+        cache.put(b, 1, Arc::new(1));
+        cache.put(a, 2, Arc::new(2));
+        assert!(
+            cache.get(b, &1).is_some(),
+            "replacing a kept project keeps the others"
+        );
+        cache.put(c, 1, Arc::new(1));
+        assert!(cache.get(a, &2).is_none());
+        assert!(cache.get(c, &1).is_some());
     }
 
     #[test]
