@@ -1343,8 +1343,93 @@ async fn a_double_apply_creates_rows_once(b: Backend) {
     assert_eq!(refresh, 1, "{pending:?}");
 }
 
+/// An import's duplicate-statement findings name the stored requirements with the same
+/// statement (found through the statement-key index) and, as for a single save, not obsolete
+/// ones nor headings.
+async fn imports_find_duplicates_among_stored_requirements(b: Backend) {
+    use opensesa_app::requirements::exchange::ApplyOutcome;
+    use opensesa_domain::requirements::quality::RuleId;
+    let c = setup(b).await;
+    module(&c, "ALPHA", "SYS", None, Vec::new()).await;
+    let live = create(
+        &c,
+        "SYS",
+        RequirementInput {
+            title: Some("Pump stop".into()),
+            statement: Some("The pump shall stop within 2 s.".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let gone = create(
+        &c,
+        "SYS",
+        RequirementInput {
+            title: Some("Valve close".into()),
+            statement: Some("The valve shall close within 1 s.".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    c.t.app
+        .transition(&c.lead, "ALPHA", &gone, Transition::Obsolete, None)
+        .await
+        .unwrap();
+    // Other case and spacing: the same statement key.
+    let csv = "id,title,statement\n\
+               ,Stop again,\"the PUMP shall stop  within 2 s\"\n\
+               ,Close again,The valve shall close within 1 s.\n";
+    let id =
+        c.t.app
+            .start_import(
+                &c.editor,
+                "ALPHA",
+                "SYS",
+                "dup.csv",
+                csv.as_bytes().to_vec(),
+            )
+            .await
+            .unwrap();
+    let applied = c.t.app.apply_import(&c.editor, "ALPHA", id).await.unwrap();
+    assert!(matches!(applied, ApplyOutcome::Applied(_)));
+    let project =
+        c.t.app
+            .store
+            .find_project_by_code("ALPHA")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+    let sys =
+        c.t.app
+            .store
+            .find_module_by_prefix(project, "SYS")
+            .await
+            .unwrap()
+            .unwrap();
+    let rows = c.t.app.store.module_requirements(sys.id).await.unwrap();
+    let findings = |title: &str| {
+        let id = rows.iter().find(|r| r.title == title).unwrap().id;
+        let app = c.t.app.clone();
+        async move { app.store.stored_findings(id).await.unwrap() }
+    };
+    let stop = findings("Stop again").await;
+    let dup: Vec<_> = stop
+        .iter()
+        .filter(|f| f.rule == RuleId::Duplicate)
+        .collect();
+    assert_eq!(dup.len(), 1, "{stop:?}");
+    assert!(dup[0].message.contains(&live), "{:?}", dup[0]);
+    let close = findings("Close again").await;
+    assert!(
+        close.iter().all(|f| f.rule != RuleId::Duplicate),
+        "an obsolete requirement is no duplicate: {close:?}"
+    );
+}
+
 both!(
     a_double_apply_creates_rows_once,
+    imports_find_duplicates_among_stored_requirements,
     csv_round_trip_is_identity,
     xlsx_round_trip_is_identity,
     csv_bad_row_blocks_the_import,

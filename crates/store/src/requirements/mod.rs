@@ -395,10 +395,7 @@ impl RequirementStore for Db {
             let sql = format!(
                 "SELECT id, human_id, statement_key FROM requirements WHERE project_id = $1 \
                  AND statement_key IN ({}) AND status <> 'obsolete' AND kind NOT IN ('heading', 'information')",
-                (0..chunk.len())
-                    .map(|i| format!("${}", i + 2))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::vv::placeholders(2, chunk.len())
             );
             let rows: Vec<(Uuid, String, String)> = read!(self, |p| {
                 let mut q = sqlx::query_as(&sql).bind(project.0);

@@ -381,46 +381,32 @@ impl VvStore for Db {
     }
 
     async fn case_facts(&self, project: ProjectId) -> StoreResult<Vec<CaseFact>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            id: Uuid,
-            human_id: String,
-            title: String,
-            status: String,
-            revision: i64,
-            content_hash: String,
-            automation_key: String,
-            activity_id: Option<Uuid>,
-        }
-        let rows: Vec<Row> = match self {
-            // One JSON document instead of 50,000 rows (see `packed`).
+        /// id, human id, title, status, revision, content hash, automation key, activity.
+        type Fact = (
+            Uuid,
+            String,
+            String,
+            String,
+            i64,
+            String,
+            String,
+            Option<Uuid>,
+        );
+        let rows: Vec<Fact> = match self {
+            // JSON documents instead of 50,000 rows through the driver (see `packed`), with
+            // the case number to sort by.
             Db::Sqlite { read, .. } => {
-                type Packed = (Uuid, String, String, String, i64, String, String, Option<Uuid>, i64);
-                let mut packed: Vec<Packed> = crate::packed::json_rows(
+                let mut numbered: Vec<(Fact, i64)> = crate::packed::json_rows(
                     read,
-                    "hex(id), human_id, title, status, revision, content_hash, automation_key, \
-                     nullif(hex(activity_id), ''), number",
+                    "json_array(hex(id), human_id, title, status, revision, content_hash, automation_key, \
+                     nullif(hex(activity_id), '')), number",
                     "vv_cases WHERE project_id = $1",
                     "rowid",
                     project.0,
                 )
                 .await?;
-                packed.sort_unstable_by_key(|p| p.8);
-                packed
-                    .into_iter()
-                    .map(
-                        |(id, human_id, title, status, revision, content_hash, automation_key, activity_id, _)| Row {
-                            id,
-                            human_id,
-                            title,
-                            status,
-                            revision,
-                            content_hash,
-                            automation_key,
-                            activity_id,
-                        },
-                    )
-                    .collect()
+                numbered.sort_unstable_by_key(|(_, number)| *number);
+                numbered.into_iter().map(|(fact, _)| fact).collect()
             }
             Db::Postgres(p) => sqlx::query_as(
                 "SELECT id, human_id, title, status, revision, content_hash, automation_key, activity_id \
@@ -433,16 +419,29 @@ impl VvStore for Db {
         };
         Ok(rows
             .into_iter()
-            .map(|r| CaseFact {
-                id: CaseId(r.id),
-                human_id: r.human_id,
-                title: r.title,
-                status: r.status,
-                revision: r.revision,
-                content_hash: r.content_hash,
-                automation_key: r.automation_key,
-                activity_id: r.activity_id.map(ActivityId),
-            })
+            .map(
+                |(
+                    id,
+                    human_id,
+                    title,
+                    status,
+                    revision,
+                    content_hash,
+                    automation_key,
+                    activity,
+                )| {
+                    CaseFact {
+                        id: CaseId(id),
+                        human_id,
+                        title,
+                        status,
+                        revision,
+                        content_hash,
+                        automation_key,
+                        activity_id: activity.map(ActivityId),
+                    }
+                },
+            )
             .collect())
     }
 
