@@ -274,6 +274,8 @@ pub trait RequirementStore: Send + Sync {
     /// reading 100,000 statements is most of the query's cost.
     async fn requirement_facts_light(&self, project: ProjectId) -> StoreResult<Vec<ReqFacts>>;
     async fn link_facts(&self, project: ProjectId) -> StoreResult<Vec<LinkFacts>>;
+    /// (external id, link) of the project's links that came from a file (ReqIF relations).
+    async fn link_external_ids(&self, project: ProjectId) -> StoreResult<Vec<(String, LinkId)>>;
     /// The version of the project's requirement, trace and V&V facts, bumped by every write
     /// to the tables coverage, the RVTM and the V&V dashboard read (migration 0008).
     async fn fact_version(
@@ -306,6 +308,8 @@ pub trait RequirementStore: Send + Sync {
 
     /// Links touching an artefact, in both directions, with their ends' ids and titles.
     async fn links_of(&self, artefact: Uuid) -> StoreResult<Vec<LinkView>>;
+    /// Every link of the project with its ends, in the order of `project_links` (exports).
+    async fn all_project_links(&self, project: ProjectId) -> StoreResult<Vec<LinkView>>;
     async fn project_links(
         &self,
         project: ProjectId,

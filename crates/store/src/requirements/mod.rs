@@ -55,7 +55,7 @@ const JOURNAL_CHUNK: usize = 500;
 /// skipped by the statement and named in the error.
 macro_rules! insert_requirements {
     ($tx:expr, $rows:expr, $hashes:expr) => {{
-        let hashes: &HashMap<(Uuid, i64), &str> = $hashes;
+        let hashes: &HashMap<(Uuid, i64), String> = $hashes;
         let rows: &[(&ReqWrite, String, i64)] = $rows;
         for chunk in rows.chunks(CREATE_CHUNK) {
             let used = |human_id: &str| {
@@ -100,7 +100,7 @@ macro_rules! insert_requirements {
                     .push_bind(Json(&w.findings))
                     .push_bind(&w.statement_key)
                     .push("''")
-                    .push_bind(hashes.get(&(r.id.0, r.revision)).copied());
+                    .push_bind(hashes.get(&(r.id.0, r.revision)).map(String::as_str));
             });
             qb.push(" ON CONFLICT DO NOTHING RETURNING id");
             let written: Vec<(Uuid,)> = qb
@@ -334,6 +334,17 @@ impl RequirementStore for Db {
 
     async fn requirement_facts_light(&self, project: ProjectId) -> StoreResult<Vec<ReqFacts>> {
         self.facts(project, "''").await
+    }
+
+    async fn link_external_ids(&self, project: ProjectId) -> StoreResult<Vec<(String, LinkId)>> {
+        let rows: Vec<(String, Uuid)> = read!(self, |p| sqlx::query_as(
+            "SELECT external_id, id FROM trace_links WHERE project_id = $1 AND external_id IS NOT NULL"
+        )
+        .bind(project.0)
+        .fetch_all(p)
+        .await
+        .map_err(db_err))?;
+        Ok(rows.into_iter().map(|(e, id)| (e, LinkId(id))).collect())
     }
 
     async fn link_facts(&self, project: ProjectId) -> StoreResult<Vec<LinkFacts>> {
@@ -647,18 +658,21 @@ impl RequirementStore for Db {
                 .map_err(db_err)?;
                 blocks.insert(module, (prefix.0, first.0));
             }
-            // A created requirement is inserted with its first revision's content hash (from
-            // the journal), so the journal's hash update below leaves its row alone.
-            let hashes: HashMap<(Uuid, i64), &str> = journal
+            // A created requirement is inserted with its first revision's content hash, so
+            // the journal's hash update below leaves its row alone. The revision's snapshot
+            // gets the allocated human id, which changes its hash: that hash is computed
+            // here, once, and the journal takes it from `hashes` (`stamp_revisions`).
+            let revisions: HashMap<(Uuid, i64), &Revision> = journal
                 .revisions
                 .iter()
                 .filter(|r| r.artefact_type == "requirement")
                 .filter_map(|r| {
                     Uuid::parse_str(&r.artefact_id)
                         .ok()
-                        .map(|id| ((id, r.number), r.content_hash.as_str()))
+                        .map(|id| ((id, r.number), r))
                 })
                 .collect();
+            let mut hashes: HashMap<(Uuid, i64), String> = HashMap::new();
             // Created requirements go in multi-row statements; an update flushes the ones
             // before it, so the rows are written (and refused) in batch order.
             let mut created: Vec<(&ReqWrite, String, i64)> = Vec::new();
@@ -681,6 +695,14 @@ impl RequirementStore for Db {
                         })?;
                         (r.human_id.clone(), number)
                     };
+                    if let Some(rev) = revisions.get(&(r.id.0, r.revision)) {
+                        let hash = if r.human_id.is_empty() {
+                            stamped_hash(rev, &human_id)
+                        } else {
+                            rev.content_hash.clone()
+                        };
+                        hashes.insert((r.id.0, r.revision), hash);
+                    }
                     allocated.insert(r.id.to_string(), human_id.clone());
                     outcome.human_ids.push(human_id.clone());
                     created.push((w, human_id, number));
@@ -930,7 +952,7 @@ impl RequirementStore for Db {
                     revisions: chunk.to_vec(),
                     ..Default::default()
                 };
-                stamp_revisions(&mut part.revisions, &allocated);
+                stamp_revisions(&mut part.revisions, &allocated, &hashes);
                 write_journal!(tx, &part);
             }
             tracing::debug!(
@@ -978,6 +1000,13 @@ impl RequirementStore for Db {
         )
         .await
         .map(|(v, _)| v)
+    }
+
+    async fn all_project_links(&self, project: ProjectId) -> StoreResult<Vec<LinkView>> {
+        let (links, _) = self
+            .link_views("l.project_id = $1", &[sql::Bind::Uuid(project.0)], None)
+            .await?;
+        Ok(links)
     }
 
     async fn project_links(
@@ -1495,7 +1524,12 @@ fn stamp_events(events: &mut [AuditEvent], allocated: &HashMap<String, String>) 
 
 /// Writes allocated human ids into the snapshots of new requirements' first revisions (and
 /// those revisions' content hashes).
-fn stamp_revisions(revisions: &mut [Revision], allocated: &HashMap<String, String>) {
+/// `hashes` holds the stamped hashes computed when the rows were inserted.
+fn stamp_revisions(
+    revisions: &mut [Revision],
+    allocated: &HashMap<String, String>,
+    hashes: &HashMap<(Uuid, i64), String>,
+) {
     for r in revisions
         .iter_mut()
         .filter(|r| r.artefact_type == "requirement")
@@ -1507,9 +1541,25 @@ fn stamp_revisions(revisions: &mut [Revision], allocated: &HashMap<String, Strin
                     serde_json::Value::from(human_id.as_str()),
                 );
             }
-            r.content_hash = opensesa_domain::revision::content_hash(&r.data);
+            let known = Uuid::parse_str(&r.artefact_id)
+                .ok()
+                .and_then(|id| hashes.get(&(id, r.number)));
+            r.content_hash = match known {
+                Some(h) => h.clone(),
+                None => opensesa_domain::revision::content_hash(&r.data),
+            };
         }
     }
+}
+
+/// The content hash of a new requirement's first revision once its allocated human id is
+/// written into the snapshot (as `stamp_revisions` does).
+fn stamped_hash(revision: &Revision, human_id: &str) -> String {
+    let mut data = revision.data.clone();
+    if let Some(obj) = data.as_object_mut() {
+        obj.insert("human_id".into(), serde_json::Value::from(human_id));
+    }
+    opensesa_domain::revision::content_hash(&data)
 }
 
 impl Db {

@@ -1152,23 +1152,33 @@ impl App {
         }
 
         // Links.
-        let links = self.all_links(ctx).await?;
-        let mut by_external: HashMap<String, usize> = HashMap::new();
-        let mut by_id: HashMap<Uuid, usize> = HashMap::new();
-        let mut by_triple: HashMap<(LinkKind, Uuid, Uuid), usize> = HashMap::new();
+        // The project's links as compact facts (every one: the cycle check walks them all),
+        // and the file identifiers of those that came from a file.
+        let links = self.store.link_facts(project).await?;
+        let mut by_id: HashMap<Uuid, usize> = HashMap::with_capacity(links.len());
+        let mut by_triple: HashMap<(LinkKind, Uuid, Uuid), usize> =
+            HashMap::with_capacity(links.len());
         for (n, l) in links.iter().enumerate() {
-            if let Some(e) = &l.link.external_id {
-                by_external.insert(e.clone(), n);
-            }
-            by_id.insert(l.link.id.0, n);
-            by_triple.insert((l.link.kind, l.link.source_id, l.link.target_id), n);
+            by_id.insert(l.id.0, n);
+            by_triple.insert((l.kind, l.source_id, l.target_id), n);
         }
+        let relation_ids: HashSet<&str> = doc
+            .spec_relations
+            .iter()
+            .map(|r| r.identifier.as_str())
+            .collect();
+        let by_external: HashMap<String, usize> = self
+            .store
+            .link_external_ids(project)
+            .await?
+            .into_iter()
+            .filter(|(e, _)| relation_ids.contains(e.as_str()))
+            .filter_map(|(e, id)| by_id.get(&id.0).map(|&n| (e, n)))
+            .collect();
         // Hierarchy kinds may not close a cycle: edges source → target.
         let mut up: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-        for l in links.iter().filter(|l| l.link.kind.hierarchical()) {
-            up.entry(l.link.source_id)
-                .or_default()
-                .push(l.link.target_id);
+        for l in links.iter().filter(|l| l.kind.hierarchical()) {
+            up.entry(l.source_id).or_default().push(l.target_id);
         }
         let mut removed: HashSet<LinkId> = HashSet::new();
         let mut planned_triples: HashMap<(LinkKind, Uuid, Uuid), String> = HashMap::new();
@@ -1224,7 +1234,7 @@ impl App {
             let known = by_external
                 .get(&rel.identifier)
                 .or_else(|| identifier_uuid(&rel.identifier).and_then(|u| by_id.get(&u)))
-                .map(|&n| &links[n].link);
+                .map(|&n| &links[n]);
             if let Some(old) = known {
                 if (old.kind, old.source_id, old.target_id) == triple {
                     plan.report.push(ReportItem {
@@ -1252,7 +1262,7 @@ impl App {
                 continue;
             }
             if let Some(&n) = by_triple.get(&triple) {
-                if !removed.contains(&links[n].link.id) {
+                if !removed.contains(&links[n].id) {
                     plan.report.push(ReportItem {
                         what: "link".into(),
                         at,

@@ -270,22 +270,7 @@ impl App {
         &self,
         ctx: &ProjectCtx,
     ) -> AppResult<Vec<crate::ports::LinkView>> {
-        let mut out = Vec::new();
-        let page = 50_000;
-        let mut offset = 0;
-        loop {
-            let (links, total) = self
-                .store
-                .project_links(ctx.project.id, false, page, offset)
-                .await?;
-            let n = links.len() as i64;
-            out.extend(links);
-            offset += n;
-            if n < page || offset >= total {
-                break;
-            }
-        }
-        Ok(out)
+        Ok(self.store.all_project_links(ctx.project.id).await?)
     }
 
     /// The RVTM as CSV or XLSX.
