@@ -10,6 +10,7 @@ pub mod blob_port;
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod import_file_port;
 pub mod jobs;
 pub mod operations;
 pub mod operations_port;
@@ -125,6 +126,8 @@ pub struct App {
     pub job_notifier: Option<Arc<dyn ports::JobNotifier>>,
     /// Evidence files (verification results), when configured.
     pub blobs: Option<Arc<dyn blob_port::BlobStore>>,
+    /// Files of requirement imports awaiting confirmation, when configured.
+    pub import_files: Option<Arc<dyn import_file_port::ImportFileStore>>,
     /// Analysed operations plans by project, valid for one plan version and one day.
     ops_plans: operations::plan::PlanCache,
     /// Coverage and the RVTM by project, valid for one fact version.
@@ -161,6 +164,7 @@ impl App {
             dummy_hash: Arc::new(dummy_hash),
             job_notifier: None,
             blobs: None,
+            import_files: None,
             ops_plans: Default::default(),
             // A 100,000-requirement project's RVTM is some 50 MB: a few projects at most.
             coverage_cache: project_cache::ProjectCache::keeping(8),
@@ -175,6 +179,11 @@ impl App {
 
     pub fn with_blobs(mut self, blobs: Arc<dyn blob_port::BlobStore>) -> Self {
         self.blobs = Some(blobs);
+        self
+    }
+
+    pub fn with_import_files(mut self, files: Arc<dyn import_file_port::ImportFileStore>) -> Self {
+        self.import_files = Some(files);
         self
     }
 

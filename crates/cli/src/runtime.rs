@@ -82,6 +82,11 @@ pub fn build_app(settings: &Settings, db: Db) -> anyhow::Result<App> {
     .with_blobs(Arc::new(opensesa_store::blobs::FsBlobStore::new(
         settings.data_dir.join("files").join("evidence"),
         settings.evidence_max_bytes,
+    )))
+    // Import files wait a day at most for their confirmation: outside data_dir/files, so
+    // backups leave them out.
+    .with_import_files(Arc::new(opensesa_store::import_files::FsImportFiles::new(
+        settings.data_dir.join("uploads").join("imports"),
     )));
     // With Redis, enqueueing also wakes workers in other processes.
     Ok(match &settings.redis_url {

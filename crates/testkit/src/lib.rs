@@ -213,6 +213,9 @@ impl TestApp {
             .with_blobs(Arc::new(opensesa_store::blobs::FsBlobStore::new(
                 data_dir.join("files").join("evidence"),
                 EVIDENCE_LIMIT,
+            )))
+            .with_import_files(Arc::new(opensesa_store::import_files::FsImportFiles::new(
+                data_dir.join("uploads").join("imports"),
             )));
         let server = Server::bind(
             "127.0.0.1:0",

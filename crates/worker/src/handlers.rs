@@ -109,6 +109,14 @@ impl Handler for PruneJobsHandler {
             .prune_imports(now - chrono::Duration::days(1))
             .await
             .map_err(JobFailure::retry)?;
+        // Their files, and uploads that were interrupted or refused without clean-up.
+        let import_files = match &ctx.app.import_files {
+            Some(f) => f
+                .prune(std::time::Duration::from_secs(24 * 3600))
+                .await
+                .map_err(|e| JobFailure::retry(format!("import file area: {e}")))?,
+            None => 0,
+        };
         // Interrupted evidence uploads leave temporary files; an hour is longer than any upload.
         let stale_uploads = match &ctx.app.blobs {
             Some(b) => b
@@ -118,7 +126,7 @@ impl Handler for PruneJobsHandler {
             None => 0,
         };
         Ok(
-            json!({ "jobs_deleted": n, "imports_deleted": imports, "stale_uploads_removed": stale_uploads }),
+            json!({ "jobs_deleted": n, "imports_deleted": imports, "import_files_removed": import_files, "stale_uploads_removed": stale_uploads }),
         )
     }
 }

@@ -337,13 +337,15 @@ impl RequirementStore for Db {
     }
 
     async fn link_external_ids(&self, project: ProjectId) -> StoreResult<Vec<(String, LinkId)>> {
-        let rows: Vec<(String, Uuid)> = read!(self, |p| sqlx::query_as(
+        let rows: Vec<(String, Uuid)> = read!(self, |p| {
+            sqlx::query_as(
             "SELECT external_id, id FROM trace_links WHERE project_id = $1 AND external_id IS NOT NULL"
         )
         .bind(project.0)
         .fetch_all(p)
         .await
-        .map_err(db_err))?;
+        .map_err(db_err)
+        })?;
         Ok(rows.into_iter().map(|(e, id)| (e, LinkId(id))).collect())
     }
 

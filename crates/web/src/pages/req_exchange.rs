@@ -18,6 +18,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use opensesa_app::import_file_port::StagedUpload;
 use opensesa_app::requirements::exchange::{
     ApplyOutcome, Download, ImportCounts, ImportReport, Outcome, RvtmFilter, SheetFormat,
     MAX_IMPORT_BYTES,
@@ -26,6 +27,7 @@ use opensesa_app::AppError;
 use opensesa_domain::access::Permission;
 use opensesa_domain::ids::ImportId;
 use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
 
 type PageResult = Result<Response, PageError>;
 
@@ -248,52 +250,101 @@ async fn upload(
             ),
         )
     };
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            PageError::status(
+                StatusCode::BAD_REQUEST,
+                format!("The upload could not be read: {}.", e.body_text()),
+            )
+        }
+    };
     let mut csrf = String::new();
     let mut module = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => {
-                return Err(PageError::status(
-                    StatusCode::BAD_REQUEST,
-                    format!("The upload could not be read: {}.", e.body_text()),
-                ))
+    // The file goes straight to the import file area, chunk by chunk: a 50 MB upload is
+    // never held in memory.
+    let mut file: Option<(String, StagedUpload)> = None;
+    let read = async {
+        while let Some(mut field) = form.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            match name.as_str() {
+                "csrf_token" | "module" => {
+                    let text = field.text().await.map_err(bad)?;
+                    if name == "csrf_token" {
+                        csrf = text;
+                    } else {
+                        module = text;
+                    }
+                }
+                "file" if file.is_none() => {
+                    let files = st.app.import_files.as_ref().ok_or_else(|| {
+                        PageError::from(AppError::Internal(
+                            "no import file area is configured".into(),
+                        ))
+                    })?;
+                    let staged = files
+                        .stage()
+                        .await
+                        .map_err(|e| AppError::Internal(format!("import file area: {e}")))?;
+                    let file_name = field.file_name().unwrap_or_default().to_owned();
+                    let path = staged.path().to_owned();
+                    file = Some((file_name, staged));
+                    let mut out = tokio::fs::File::create(&path)
+                        .await
+                        .map_err(|e| AppError::Internal(format!("import file area: {e}")))?;
+                    let mut size = 0usize;
+                    while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                        size += chunk.len();
+                        if size > MAX_IMPORT_BYTES {
+                            return Err(too_large());
+                        }
+                        out.write_all(&chunk)
+                            .await
+                            .map_err(|e| AppError::Internal(format!("import file area: {e}")))?;
+                    }
+                    out.flush()
+                        .await
+                        .map_err(|e| AppError::Internal(format!("import file area: {e}")))?;
+                }
+                _ => {}
             }
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        let file_name = field.file_name().map(str::to_owned);
-        let bytes = match field.bytes().await {
-            Ok(b) => b,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => {
-                return Err(PageError::status(
-                    StatusCode::BAD_REQUEST,
-                    format!("The upload could not be read: {}.", e.body_text()),
-                ))
-            }
-        };
-        match name.as_str() {
-            "csrf_token" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "module" => module = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" => file = Some((file_name.unwrap_or_default(), bytes.to_vec())),
-            _ => {}
         }
+        Ok::<(), PageError>(())
+    };
+    let read = read.await;
+    let discard = |staged: StagedUpload| async {
+        if let Some(files) = &st.app.import_files {
+            let _ = files.discard(staged).await;
+        }
+    };
+    if let Err(e) = read {
+        if let Some((_, staged)) = file {
+            discard(staged).await;
+        }
+        return Err(e);
     }
     let expected = p.session.as_ref().map_or("", |s| s.csrf_token.as_str());
     if expected.is_empty() || !constant_eq(&csrf, expected) {
+        if let Some((_, staged)) = file {
+            discard(staged).await;
+        }
         return Err(PageError::status(
             StatusCode::FORBIDDEN,
             "This form has expired or did not come from this site. Reload the page and submit it again.".into(),
         ));
     }
     let result = match file {
-        Some((name, bytes)) if !name.is_empty() => {
-            st.app.start_import(&p, &code, &module, &name, bytes).await
+        Some((name, staged)) if !name.is_empty() => {
+            st.app
+                .start_import_upload(&p, &code, &module, &name, staged)
+                .await
         }
-        _ => Err(AppError::field("file", "choose a file to import")),
+        Some((_, staged)) => {
+            discard(staged).await;
+            Err(AppError::field("file", "choose a file to import"))
+        }
+        None => Err(AppError::field("file", "choose a file to import")),
     };
     match result {
         Ok(id) => Ok(Redirect::to(&format!(

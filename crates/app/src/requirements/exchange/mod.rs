@@ -11,6 +11,11 @@
 //! (bad XML, a ragged CSV row, not an XLSX) is refused at upload with the reader's positioned
 //! message, and nothing is stored.
 //!
+//! The uploaded file waits in the import file area (`ImportFileStore`, on disk under the data
+//! directory), not in the database: the web layer streams the upload there, the ReqIF reader
+//! parses it from disk, and nothing holds the whole file in memory. CSV and XLSX files are
+//! read whole (an XLSX is a zip archive; a 10,000-row CSV is under 2 MB).
+//!
 //! Imports run inline (not as jobs): a 10,000-row CSV is parsed, planned and applied in
 //! about a second, and the upload cap ([`MAX_IMPORT_BYTES`]) bounds the memory one import
 //! takes.
@@ -20,6 +25,7 @@ mod reqif_out;
 mod sheet;
 
 use crate::error::{AppError, AppResult};
+use crate::import_file_port::{ImportFileStore, StagedUpload};
 use crate::portfolio::ProjectCtx;
 use crate::ports::{ModuleWrite, PendingImport, ReqBatch, ReqWrite};
 use crate::{App, Principal};
@@ -35,6 +41,61 @@ pub use sheet::RvtmFilter;
 
 /// The largest file an import accepts (50 MiB).
 pub const MAX_IMPORT_BYTES: usize = 50 * 1024 * 1024;
+
+/// Where an import's file is read from.
+enum ImportInput {
+    /// In the import file area.
+    File(std::path::PathBuf),
+    /// In the database row: imports uploaded before files moved to the import file area.
+    Bytes(Vec<u8>),
+}
+
+impl ImportInput {
+    async fn bytes(&self) -> AppResult<std::borrow::Cow<'_, [u8]>> {
+        match self {
+            ImportInput::Bytes(b) => Ok(std::borrow::Cow::Borrowed(b)),
+            ImportInput::File(path) => tokio::fs::read(path)
+                .await
+                .map(std::borrow::Cow::Owned)
+                .map_err(|e| AppError::Internal(format!("import file {}: {e}", path.display()))),
+        }
+    }
+
+    /// Parses a ReqIF file or archive on a blocking thread (a 40 MB file takes about half a
+    /// second), streaming from disk.
+    async fn reqif(&self) -> AppResult<reqif::ReqifDocument> {
+        let parsed = match self {
+            ImportInput::File(path) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || read_reqif_file(&path)).await
+            }
+            ImportInput::Bytes(b) => {
+                let bytes = b.clone();
+                tokio::task::spawn_blocking(move || {
+                    reqif::read_bytes(&bytes).map_err(|e| e.to_string())
+                })
+                .await
+            }
+        }
+        .map_err(|e| AppError::Internal(format!("ReqIF reader: {e}")))?;
+        parsed.map_err(|e| AppError::field("file", format!("not a readable ReqIF file: {e}")))
+    }
+}
+
+/// A `.reqif` file (read through a buffer) or a `.reqifz` archive (detected by its zip magic).
+fn read_reqif_file(path: &std::path::Path) -> Result<reqif::ReqifDocument, String> {
+    use std::io::{Read, Seek};
+    let mut file =
+        std::fs::File::open(path).map_err(|e| format!("the stored file cannot be read: {e}"))?;
+    let mut magic = [0u8; 4];
+    let n = file.read(&mut magic).map_err(|e| e.to_string())?;
+    file.rewind().map_err(|e| e.to_string())?;
+    if n == 4 && &magic == b"PK\x03\x04" {
+        reqif::read_reqifz(file).map_err(|e| e.to_string())
+    } else {
+        reqif::read(std::io::BufReader::with_capacity(256 * 1024, file)).map_err(|e| e.to_string())
+    }
+}
 
 /// The most report lines kept per import (all rejected ones are kept first).
 const MAX_REPORT_ITEMS: usize = 20_000;
@@ -295,6 +356,20 @@ pub enum ApplyOutcome {
 }
 
 /// A title from free text: whitespace collapsed, at most `max` characters.
+fn too_large() -> AppError {
+    AppError::field(
+        "file",
+        format!(
+            "the file is larger than {} MB, the most an import accepts; split it",
+            MAX_IMPORT_BYTES / (1024 * 1024)
+        ),
+    )
+}
+
+fn file_area(e: std::io::Error) -> AppError {
+    AppError::Internal(format!("import file area: {e}"))
+}
+
 pub(crate) fn short_title(text: &str, max: usize) -> String {
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if collapsed.chars().count() <= max {
@@ -472,7 +547,7 @@ impl App {
         format: FileFormat,
         target: &Target,
         file_name: &str,
-        bytes: &[u8],
+        input: &ImportInput,
     ) -> AppResult<Plan> {
         let mut plan = match (format, target) {
             (FileFormat::Csv | FileFormat::Xlsx, Target::Module(m)) => {
@@ -481,7 +556,8 @@ impl App {
                 } else {
                     SheetFormat::Xlsx
                 };
-                self.plan_sheet(ctx, m, sheet_format, bytes).await?
+                let bytes = input.bytes().await?;
+                self.plan_sheet(ctx, m, sheet_format, &bytes).await?
             }
             (FileFormat::Csv | FileFormat::Xlsx, Target::NewModules) => {
                 return Err(AppError::field(
@@ -490,9 +566,7 @@ impl App {
                 ))
             }
             (FileFormat::Reqif | FileFormat::Reqifz, _) => {
-                let doc = reqif::read_bytes(bytes).map_err(|e| {
-                    AppError::field("file", format!("not a readable ReqIF file: {e}"))
-                })?;
+                let doc = input.reqif().await?;
                 self.plan_reqif(ctx, target, &doc, file_name).await?
             }
         };
@@ -516,9 +590,7 @@ impl App {
         Ok(plan)
     }
 
-    /// Uploads a file for import: parses it, computes the plan and stores the file with its
-    /// dry-run report. Nothing else is written. `module` is the target module's prefix, or
-    /// empty for ReqIF's "one new module per specification".
+    /// Uploads a file for import from memory: see [`App::start_import_upload`].
     pub async fn start_import(
         &self,
         principal: &Principal,
@@ -527,6 +599,63 @@ impl App {
         file_name: &str,
         bytes: Vec<u8>,
     ) -> AppResult<ImportId> {
+        let files = self.import_files()?;
+        if bytes.len() > MAX_IMPORT_BYTES {
+            return Err(too_large());
+        }
+        let staged = files.stage().await.map_err(file_area)?;
+        if let Err(e) = tokio::fs::write(staged.path(), &bytes).await {
+            let _ = files.discard(staged).await;
+            return Err(file_area(e));
+        }
+        drop(bytes);
+        self.start_import_upload(principal, code, module, file_name, staged)
+            .await
+    }
+
+    /// Starts an import from an uploaded file: parses it, computes the plan and keeps the
+    /// file with its dry-run report. Nothing else is written. `module` is the target module's
+    /// prefix, or empty for ReqIF's "one new module per specification". A refused upload's
+    /// file is removed.
+    pub async fn start_import_upload(
+        &self,
+        principal: &Principal,
+        code: &str,
+        module: &str,
+        file_name: &str,
+        staged: StagedUpload,
+    ) -> AppResult<ImportId> {
+        let files = self.import_files()?;
+        let id = ImportId::new();
+        match self
+            .plan_upload(principal, code, module, file_name, staged.path(), id)
+            .await
+        {
+            Ok(import) => {
+                files.keep(staged, id).await.map_err(file_area)?;
+                if let Err(e) = self.store.insert_import(&import, &[]).await {
+                    let _ = files.remove(id).await;
+                    return Err(e.into());
+                }
+                Ok(id)
+            }
+            Err(e) => {
+                let _ = files.discard(staged).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The pending import (with its dry-run report) of a staged upload.
+    async fn plan_upload(
+        &self,
+        principal: &Principal,
+        code: &str,
+        module: &str,
+        file_name: &str,
+        path: &std::path::Path,
+        id: ImportId,
+    ) -> AppResult<PendingImport> {
         let ctx = self
             .project_access(principal, code, Permission::Write)
             .await?;
@@ -538,17 +667,12 @@ impl App {
             .chars()
             .take(200)
             .collect::<String>();
-        if bytes.is_empty() {
+        let size = tokio::fs::metadata(path).await.map_err(file_area)?.len();
+        if size == 0 {
             return Err(AppError::field("file", "the file is empty"));
         }
-        if bytes.len() > MAX_IMPORT_BYTES {
-            return Err(AppError::field(
-                "file",
-                format!(
-                    "the file is larger than {} MB, the most an import accepts; split it",
-                    MAX_IMPORT_BYTES / (1024 * 1024)
-                ),
-            ));
+        if size > MAX_IMPORT_BYTES as u64 {
+            return Err(too_large());
         }
         let format = FileFormat::from_name(&file_name).ok_or_else(|| {
             AppError::field(
@@ -557,11 +681,11 @@ impl App {
             )
         })?;
         let target = self.import_target(&ctx, None, Some(module), format).await?;
+        let input = ImportInput::File(path.to_owned());
         let plan = self
-            .plan_import(&ctx, format, &target, &file_name, &bytes)
+            .plan_import(&ctx, format, &target, &file_name, &input)
             .await?;
-        let id = ImportId::new();
-        let import = PendingImport {
+        Ok(PendingImport {
             id,
             project_id: ctx.project.id,
             module_id: match &target {
@@ -575,9 +699,13 @@ impl App {
             status: "pending".to_owned(),
             report: serde_json::to_value(&plan.report)
                 .map_err(|e| AppError::Internal(format!("import report: {e}")))?,
-        };
-        self.store.insert_import(&import, &bytes).await?;
-        Ok(id)
+        })
+    }
+
+    fn import_files(&self) -> AppResult<&std::sync::Arc<dyn ImportFileStore>> {
+        self.import_files
+            .as_ref()
+            .ok_or_else(|| AppError::Internal("no import file area is configured".into()))
     }
 
     /// A stored import and its dry-run report.
@@ -620,6 +748,7 @@ impl App {
         let ctx = self
             .project_access(principal, code, Permission::Write)
             .await?;
+        let files = self.import_files()?;
         let (import, bytes) = self
             .store
             .find_import(ctx.project.id, id)
@@ -631,6 +760,11 @@ impl App {
                 import.status
             )));
         }
+        let input = if bytes.is_empty() {
+            ImportInput::File(files.path(import.id))
+        } else {
+            ImportInput::Bytes(bytes)
+        };
         let format = FileFormat::parse(&import.format)
             .ok_or_else(|| AppError::Internal(format!("stored import format {}", import.format)))?;
         let started = std::time::Instant::now();
@@ -638,7 +772,7 @@ impl App {
             .import_target(&ctx, import.module_id, None, format)
             .await?;
         let plan = self
-            .plan_import(&ctx, format, &target, &import.file_name, &bytes)
+            .plan_import(&ctx, format, &target, &import.file_name, &input)
             .await?;
         let planned_ms = started.elapsed().as_millis() as u64;
         let seen: ImportReport = serde_json::from_value(import.report.clone())
@@ -654,12 +788,18 @@ impl App {
                     .map_err(|e| AppError::Internal(format!("import report: {e}")))?,
                 ..import.clone()
             };
-            self.store.insert_import(&fresh, &bytes).await?;
+            // The new import takes over the file.
+            match &input {
+                ImportInput::File(_) => files.rename(import.id, fresh.id).await,
+                ImportInput::Bytes(b) => files.put(fresh.id, b).await,
+            }
+            .map_err(file_area)?;
+            self.store.insert_import(&fresh, &[]).await?;
             self.store.set_import_status(import.id, "discarded").await?;
             return Ok(ApplyOutcome::Replanned(fresh.id));
         }
         // The file (up to 50 MB) is not needed while the plan is written.
-        drop(bytes);
+        drop(input);
         if let Some(why) = plan.report.blocked_because() {
             return Err(AppError::Conflict(why));
         }
@@ -688,6 +828,10 @@ impl App {
         };
         self.store.set_import_status(import.id, status).await?;
         written?;
+        if let Err(e) = files.remove(import.id).await {
+            // Housekeeping removes it after a day.
+            tracing::warn!(import = %import.id, error = %e, "applied import's file not removed");
+        }
         tracing::debug!(
             import = %import.id,
             planned_ms,
@@ -720,6 +864,9 @@ impl App {
             )));
         }
         self.store.set_import_status(import.id, "discarded").await?;
+        if let Err(e) = self.import_files()?.remove(import.id).await {
+            tracing::warn!(import = %import.id, error = %e, "discarded import's file not removed");
+        }
         Ok(())
     }
 
