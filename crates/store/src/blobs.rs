@@ -42,31 +42,8 @@ impl FsBlobStore {
     pub async fn remove_temp_files_older_than(&self, age: Duration) -> Result<usize, BlobError> {
         let tmp = self.root.join("tmp");
         blocking(move || {
-            let entries = match std::fs::read_dir(&tmp) {
-                Ok(e) => e,
-                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
-                Err(e) => return Err(io_err("cannot read", &tmp, &e)),
-            };
-            let mut removed = 0;
-            for entry in entries {
-                let entry = entry.map_err(|e| io_err("cannot read", &tmp, &e))?;
-                let path = entry.path();
-                let old = entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| t.elapsed().ok())
-                    .is_some_and(|elapsed| elapsed >= age);
-                if old && entry.file_type().is_ok_and(|t| t.is_file()) {
-                    match std::fs::remove_file(&path) {
-                        Ok(()) => removed += 1,
-                        // Another process cleaned it up first.
-                        Err(e) if e.kind() == ErrorKind::NotFound => {}
-                        Err(e) => return Err(io_err("cannot remove", &path, &e)),
-                    }
-                }
-            }
-            Ok(removed)
+            crate::old_files::remove_files_older_than(&tmp, age)
+                .map_err(|e| io_err("cannot clean up", &tmp, &e))
         })
         .await
     }

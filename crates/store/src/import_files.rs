@@ -2,11 +2,12 @@
 //! `staging/` for uploads in progress. Not part of backups: an import waits at most a day
 //! for its confirmation (the worker's housekeeping prunes older files).
 
+use crate::old_files::remove_files_older_than;
 use async_trait::async_trait;
 use opensesa_app::import_file_port::{ImportFileStore, StagedUpload};
 use opensesa_domain::ids::ImportId;
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub struct FsImportFiles {
@@ -28,34 +29,6 @@ fn missing_is_ok(r: std::io::Result<()>) -> std::io::Result<()> {
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
         other => other,
     }
-}
-
-/// Removes the regular files directly in `dir` last modified at least `age` ago.
-fn prune_dir(dir: &Path, age: Duration) -> std::io::Result<usize> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
-    };
-    let mut removed = 0;
-    for entry in entries {
-        let entry = entry?;
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|elapsed| elapsed >= age);
-        if old && entry.file_type().is_ok_and(|t| t.is_file()) {
-            match std::fs::remove_file(entry.path()) {
-                Ok(()) => removed += 1,
-                // Another process removed it first.
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-    Ok(removed)
 }
 
 #[async_trait]
@@ -104,9 +77,11 @@ impl ImportFileStore for FsImportFiles {
 
     async fn prune(&self, age: Duration) -> std::io::Result<usize> {
         let (root, staging) = (self.root.clone(), self.staging());
-        tokio::task::spawn_blocking(move || Ok(prune_dir(&root, age)? + prune_dir(&staging, age)?))
-            .await
-            .map_err(std::io::Error::other)?
+        tokio::task::spawn_blocking(move || {
+            Ok(remove_files_older_than(&root, age)? + remove_files_older_than(&staging, age)?)
+        })
+        .await
+        .map_err(std::io::Error::other)?
     }
 }
 

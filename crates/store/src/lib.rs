@@ -13,6 +13,7 @@ mod health;
 pub mod import_files;
 pub mod jobs;
 pub mod migrate;
+mod old_files;
 mod operations;
 mod packed;
 mod portfolio;

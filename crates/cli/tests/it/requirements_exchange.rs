@@ -11,6 +11,7 @@ use opensesa_domain::requirements::{ModuleInput, Requirement, RequirementInput, 
 use opensesa_testkit::{Backend, Browser, TestApp};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -1427,8 +1428,132 @@ async fn imports_find_duplicates_among_stored_requirements(b: Backend) {
     );
 }
 
+/// The regular files directly in `dir` (none if it does not exist).
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A ReqIF file of `n` objects in one specification, object i+1 satisfying object i.
+fn chain_reqif(n: usize) -> String {
+    let mut objects = String::new();
+    let mut relations = String::new();
+    let mut children = String::new();
+    for i in 0..n {
+        write!(
+            objects,
+            r#"<SPEC-OBJECT IDENTIFIER="o-{i}" LAST-CHANGE="2026-01-01T00:00:00Z"><TYPE><SPEC-OBJECT-TYPE-REF>t-req</SPEC-OBJECT-TYPE-REF></TYPE><VALUES><ATTRIBUTE-VALUE-XHTML><DEFINITION><ATTRIBUTE-DEFINITION-XHTML-REF>a-text</ATTRIBUTE-DEFINITION-XHTML-REF></DEFINITION><THE-VALUE><xhtml:p>The unit shall log event {i} within 2 s.</xhtml:p></THE-VALUE></ATTRIBUTE-VALUE-XHTML></VALUES></SPEC-OBJECT>"#
+        )
+        .unwrap();
+        write!(
+            children,
+            r#"<SPEC-HIERARCHY IDENTIFIER="h-{i}" LAST-CHANGE="2026-01-01T00:00:00Z"><OBJECT><SPEC-OBJECT-REF>o-{i}</SPEC-OBJECT-REF></OBJECT></SPEC-HIERARCHY>"#
+        )
+        .unwrap();
+        if i > 0 {
+            write!(
+                relations,
+                r#"<SPEC-RELATION IDENTIFIER="r-{i}" LAST-CHANGE="2026-01-01T00:00:00Z"><TYPE><SPEC-RELATION-TYPE-REF>t-sat</SPEC-RELATION-TYPE-REF></TYPE><SOURCE><SPEC-OBJECT-REF>o-{i}</SPEC-OBJECT-REF></SOURCE><TARGET><SPEC-OBJECT-REF>o-{}</SPEC-OBJECT-REF></TARGET></SPEC-RELATION>"#,
+                i - 1
+            )
+            .unwrap();
+        }
+    }
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<REQ-IF xmlns="http://www.omg.org/spec/ReqIF/20110401/reqif.xsd" xmlns:xhtml="http://www.w3.org/1999/xhtml">
+<THE-HEADER><REQ-IF-HEADER IDENTIFIER="h"><CREATION-TIME>2026-01-01T00:00:00Z</CREATION-TIME><REQ-IF-TOOL-ID>t</REQ-IF-TOOL-ID><REQ-IF-VERSION>1.0</REQ-IF-VERSION><SOURCE-TOOL-ID>t</SOURCE-TOOL-ID><TITLE>Chain</TITLE></REQ-IF-HEADER></THE-HEADER>
+<CORE-CONTENT><REQ-IF-CONTENT>
+<DATATYPES><DATATYPE-DEFINITION-XHTML IDENTIFIER="dt-x" LAST-CHANGE="2026-01-01T00:00:00Z"/></DATATYPES>
+<SPEC-TYPES>
+<SPEC-OBJECT-TYPE IDENTIFIER="t-req" LAST-CHANGE="2026-01-01T00:00:00Z" LONG-NAME="Requirement"><SPEC-ATTRIBUTES><ATTRIBUTE-DEFINITION-XHTML IDENTIFIER="a-text" LAST-CHANGE="2026-01-01T00:00:00Z" LONG-NAME="ReqIF.Text"><TYPE><DATATYPE-DEFINITION-XHTML-REF>dt-x</DATATYPE-DEFINITION-XHTML-REF></TYPE></ATTRIBUTE-DEFINITION-XHTML></SPEC-ATTRIBUTES></SPEC-OBJECT-TYPE>
+<SPEC-RELATION-TYPE IDENTIFIER="t-sat" LAST-CHANGE="2026-01-01T00:00:00Z" LONG-NAME="satisfies"/>
+<SPECIFICATION-TYPE IDENTIFIER="t-spec" LAST-CHANGE="2026-01-01T00:00:00Z" LONG-NAME="Spec"/>
+</SPEC-TYPES>
+<SPEC-OBJECTS>{objects}</SPEC-OBJECTS>
+<SPEC-RELATIONS>{relations}</SPEC-RELATIONS>
+<SPECIFICATIONS><SPECIFICATION IDENTIFIER="s-1" LAST-CHANGE="2026-01-01T00:00:00Z" LONG-NAME="Event logging"><TYPE><SPECIFICATION-TYPE-REF>t-spec</SPECIFICATION-TYPE-REF></TYPE><CHILDREN>{children}</CHILDREN></SPECIFICATION></SPECIFICATIONS>
+</REQ-IF-CONTENT></CORE-CONTENT>
+</REQ-IF>
+"#
+    )
+}
+
+/// More links than one page of the link list (1,000) survive import and export; every
+/// imported row carries the content hash of its first revision (with the allocated id); the
+/// import file area keeps no file of an applied or a refused upload.
+async fn many_links_round_trip_and_import_files_go(b: Backend) {
+    let c = setup(b).await;
+    let br = c.t.logged_in("lena@example.org").await;
+    let area = c.t.data_dir.join("uploads").join("imports");
+    // Refused: nothing is kept, not even the staged upload.
+    let res = upload(&br, "ALPHA", "", "broken.reqif", b"<REQ-IF").await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(files_in(&area.join("staging")), Vec::<PathBuf>::new());
+    assert_eq!(files_in(&area), Vec::<PathBuf>::new());
+
+    let n = 1_101;
+    let file = chain_reqif(n);
+    let (report_path, report) = dry_run(&c, &br, "ALPHA", "", "chain.reqif", file.as_bytes()).await;
+    assert_eq!(
+        (report.counts.created, report.counts.links_added),
+        (n, n - 1),
+        "{:?}",
+        report.problems
+    );
+    assert_eq!(files_in(&area).len(), 1, "the pending import's file");
+    assert_eq!(apply(&br, &report_path).await.status(), 303);
+    assert_eq!(
+        files_in(&area),
+        Vec::<PathBuf>::new(),
+        "applied: file removed"
+    );
+    assert_eq!(files_in(&area.join("staging")), Vec::<PathBuf>::new());
+
+    // Each row's hash is its current revision's (which holds the allocated human id).
+    let mismatched = match b {
+        Backend::Sqlite => {
+            "SELECT COUNT(*) FROM requirements r JOIN revisions v ON v.artefact_type = 'requirement' \
+             AND replace(v.artefact_id, '-', '') = lower(hex(r.id)) AND v.number = r.revision \
+             WHERE r.content_hash IS NOT v.content_hash OR v.data NOT LIKE '%' || r.human_id || '%'"
+        }
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM requirements r JOIN revisions v ON v.artefact_type = 'requirement' \
+             AND v.artefact_id = r.id::text AND v.number = r.revision \
+             WHERE r.content_hash IS DISTINCT FROM v.content_hash OR v.data::text NOT LIKE '%' || r.human_id || '%'"
+        }
+    };
+    assert_eq!(count(&c.t, mismatched).await, 0);
+    assert!(count(&c.t, "SELECT COUNT(*) FROM requirements").await >= n as i64);
+
+    let exported = download(
+        &br,
+        "/p/ALPHA/requirements/export.reqif",
+        "application/xml",
+        "ALPHA-requirements.reqif",
+    )
+    .await;
+    let doc = reqif::read_bytes(&exported).unwrap();
+    assert_eq!(doc.spec_relations.len(), n - 1, "every link is exported");
+    // Read back into the same project: every link is known, nothing changes.
+    let (_, again) = dry_run(&c, &br, "ALPHA", "", "again.reqif", &exported).await;
+    assert_eq!(
+        (again.counts.links_added, again.counts.created),
+        (0, 0),
+        "{:?}",
+        again.problems
+    );
+}
+
 both!(
     a_double_apply_creates_rows_once,
+    many_links_round_trip_and_import_files_go,
     imports_find_duplicates_among_stored_requirements,
     csv_round_trip_is_identity,
     xlsx_round_trip_is_identity,

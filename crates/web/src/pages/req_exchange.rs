@@ -260,6 +260,7 @@ async fn upload(
             )
         }
     };
+    let area = |e: std::io::Error| AppError::Internal(format!("import file area: {e}"));
     let mut csrf = String::new();
     let mut module = String::new();
     // The file goes straight to the import file area, chunk by chunk: a 50 MB upload is
@@ -283,29 +284,20 @@ async fn upload(
                             "no import file area is configured".into(),
                         ))
                     })?;
-                    let staged = files
-                        .stage()
-                        .await
-                        .map_err(|e| AppError::Internal(format!("import file area: {e}")))?;
+                    let staged = files.stage().await.map_err(area)?;
                     let file_name = field.file_name().unwrap_or_default().to_owned();
                     let path = staged.path().to_owned();
                     file = Some((file_name, staged));
-                    let mut out = tokio::fs::File::create(&path)
-                        .await
-                        .map_err(|e| AppError::Internal(format!("import file area: {e}")))?;
+                    let mut out = tokio::fs::File::create(&path).await.map_err(area)?;
                     let mut size = 0usize;
                     while let Some(chunk) = field.chunk().await.map_err(bad)? {
                         size += chunk.len();
                         if size > MAX_IMPORT_BYTES {
                             return Err(too_large());
                         }
-                        out.write_all(&chunk)
-                            .await
-                            .map_err(|e| AppError::Internal(format!("import file area: {e}")))?;
+                        out.write_all(&chunk).await.map_err(area)?;
                     }
-                    out.flush()
-                        .await
-                        .map_err(|e| AppError::Internal(format!("import file area: {e}")))?;
+                    out.flush().await.map_err(area)?;
                 }
                 _ => {}
             }
