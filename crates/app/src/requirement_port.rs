@@ -26,6 +26,22 @@ pub struct ReqWrite {
     pub statement_key: String,
 }
 
+/// Makes the audit events and revisions of requirement writes (see
+/// [`RequirementStore::save_batch_journaled`]). A created requirement's events and revisions
+/// carry an empty human id; the store writes the allocated one into them.
+pub trait WriteJournal: Send + Sync {
+    fn journal_of(&self, writes: &[&ReqWrite]) -> Journal;
+}
+
+/// No events or revisions per write: the batch's journal is given whole.
+pub struct NoWriteJournal;
+
+impl WriteJournal for NoWriteJournal {
+    fn journal_of(&self, _: &[&ReqWrite]) -> Journal {
+        Journal::default()
+    }
+}
+
 /// A link to add in a batch; ends given by id.
 #[derive(Debug, Clone)]
 pub struct LinkWrite {
@@ -303,8 +319,22 @@ pub trait RequirementStore: Send + Sync {
         limit: i64,
     ) -> StoreResult<Vec<SearchHit>>;
 
-    /// Writes a batch in one transaction; see `ReqBatch`.
-    async fn save_batch(&self, batch: &ReqBatch, journal: &Journal) -> StoreResult<BatchOutcome>;
+    /// Writes a batch in one transaction; see `ReqBatch`. `journal` is written as given.
+    async fn save_batch(&self, batch: &ReqBatch, journal: &Journal) -> StoreResult<BatchOutcome> {
+        self.save_batch_journaled(batch, journal, &NoWriteJournal)
+            .await
+    }
+
+    /// Writes a batch in one transaction, with `journal` and, for every requirement write,
+    /// the events and revisions `per_write` makes for it. Those are asked for a chunk of
+    /// writes at a time and written before the next chunk is asked for, so a large batch's
+    /// journal is never in memory whole.
+    async fn save_batch_journaled(
+        &self,
+        batch: &ReqBatch,
+        journal: &Journal,
+        per_write: &dyn WriteJournal,
+    ) -> StoreResult<BatchOutcome>;
 
     /// Links touching an artefact, in both directions, with their ends' ids and titles.
     async fn links_of(&self, artefact: Uuid) -> StoreResult<Vec<LinkView>>;

@@ -504,7 +504,12 @@ impl RequirementStore for Db {
             .collect())
     }
 
-    async fn save_batch(&self, batch: &ReqBatch, journal: &Journal) -> StoreResult<BatchOutcome> {
+    async fn save_batch_journaled(
+        &self,
+        batch: &ReqBatch,
+        journal: &Journal,
+        per_write: &dyn WriteJournal,
+    ) -> StoreResult<BatchOutcome> {
         let postgres = !self.is_sqlite();
         // Human ids of new requirements are allocated inside the transaction; their first
         // revision and create event get the id as the journal is written, at the end of the
@@ -678,6 +683,30 @@ impl RequirementStore for Db {
             // Created requirements go in multi-row statements; an update flushes the ones
             // before it, so the rows are written (and refused) in batch order.
             let mut created: Vec<(&ReqWrite, String, i64)> = Vec::new();
+            // Inserts the created rows collected so far, with their revisions' hashes: the
+            // events and revisions `per_write` makes for them get the allocated ids (which
+            // change those revisions' hashes) and are written right after, one chunk at a
+            // time.
+            macro_rules! flush_created {
+                () => {{
+                    let writes: Vec<&ReqWrite> = created.iter().map(|(w, _, _)| *w).collect();
+                    let mut part = per_write.journal_of(&writes);
+                    stamp_events(&mut part.events, &allocated);
+                    stamp_revisions(&mut part.revisions, &allocated, &hashes);
+                    for r in part
+                        .revisions
+                        .iter()
+                        .filter(|r| r.artefact_type == "requirement")
+                    {
+                        if let Ok(id) = Uuid::parse_str(&r.artefact_id) {
+                            hashes.insert((id, r.number), r.content_hash.clone());
+                        }
+                    }
+                    insert_requirements!(tx, &created, &hashes);
+                    write_journal!(tx, &part);
+                    created.clear();
+                }};
+            }
             for w in &batch.requirements {
                 let r = &w.req;
                 if w.create {
@@ -709,12 +738,10 @@ impl RequirementStore for Db {
                     outcome.human_ids.push(human_id.clone());
                     created.push((w, human_id, number));
                     if created.len() == CREATE_CHUNK {
-                        insert_requirements!(tx, &created, &hashes);
-                        created.clear();
+                        flush_created!();
                     }
                 } else {
-                    insert_requirements!(tx, &created, &hashes);
-                    created.clear();
+                    flush_created!();
                     let expected = if w.content_changed {
                         r.revision - 1
                     } else {
@@ -820,7 +847,13 @@ impl RequirementStore for Db {
                     }
                 }
             }
-            insert_requirements!(tx, &created, &hashes);
+            flush_created!();
+            // The updated requirements' events and revisions (their rows are written: the
+            // journal sets their content hashes).
+            let updates: Vec<&ReqWrite> = batch.requirements.iter().filter(|w| !w.create).collect();
+            for chunk in updates.chunks(JOURNAL_CHUNK) {
+                write_journal!(tx, &per_write.journal_of(chunk));
+            }
             let requirements_ms = started.elapsed().as_millis() as u64;
             for id in &batch.remove_links {
                 sqlx::query("DELETE FROM trace_links WHERE id = $1")

@@ -336,6 +336,13 @@ pub(crate) struct Plan {
     pub remove_links: Vec<LinkId>,
 }
 
+/// The part of a stored report that applying compares with the fresh plan.
+#[derive(Deserialize)]
+struct ReportHead {
+    counts: ImportCounts,
+    problems: Vec<String>,
+}
+
 /// The report page's content.
 pub struct ImportView {
     pub ctx: ProjectCtx,
@@ -749,7 +756,7 @@ impl App {
             .project_access(principal, code, Permission::Write)
             .await?;
         let files = self.import_files()?;
-        let (import, bytes) = self
+        let (mut import, bytes) = self
             .store
             .find_import(ctx.project.id, id)
             .await?
@@ -760,6 +767,11 @@ impl App {
                 import.status
             )));
         }
+        // Only the counts and problems of the report the person saw are compared; the
+        // stored report (with up to 20,000 lines) is not kept while the plan is built.
+        let seen = ReportHead::deserialize(&import.report)
+            .map_err(|e| AppError::Internal(format!("stored import report: {e}")))?;
+        import.report = serde_json::Value::Null;
         let input = if bytes.is_empty() {
             ImportInput::File(files.path(import.id))
         } else {
@@ -771,12 +783,10 @@ impl App {
         let target = self
             .import_target(&ctx, import.module_id, None, format)
             .await?;
-        let plan = self
+        let mut plan = self
             .plan_import(&ctx, format, &target, &import.file_name, &input)
             .await?;
         let planned_ms = started.elapsed().as_millis() as u64;
-        let seen: ImportReport = serde_json::from_value(import.report.clone())
-            .map_err(|e| AppError::Internal(format!("stored import report: {e}")))?;
         if seen.counts != plan.report.counts || seen.problems != plan.report.problems {
             // The project changed since the report: show the new one instead of applying
             // something the person has not seen.
@@ -798,8 +808,10 @@ impl App {
             self.store.set_import_status(import.id, "discarded").await?;
             return Ok(ApplyOutcome::Replanned(fresh.id));
         }
-        // The file (up to 50 MB) is not needed while the plan is written.
+        // The file (up to 50 MB) and the report's lines are not needed while the plan is
+        // written.
         drop(input);
+        plan.report.items = Vec::new();
         if let Some(why) = plan.report.blocked_because() {
             return Err(AppError::Conflict(why));
         }
