@@ -926,27 +926,6 @@ fn module_tree(
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn statement_keys_ignore_case_and_punctuation() {
-        assert_eq!(
-            statement_key("The system SHALL   work."),
-            statement_key("the system shall work")
-        );
-        assert_ne!(statement_key("a b"), statement_key("a c"));
-        assert_eq!(statement_key(" .. "), "");
-        // The digest of the joined words, as before the key was built in one buffer.
-        assert_eq!(
-            statement_key("The system SHALL work."),
-            "ce181930ffe68f71ddfdc6dcfd2d0d22"
-        );
-        assert_eq!(statement_key("Straße ÜBER"), statement_key("straße über"));
-    }
-}
-
 /// The audit event (field-level before and after) and, for new content, the revision of
 /// each requirement write of a batch; see [`App::save`].
 struct ReqJournal<'a> {
@@ -991,5 +970,26 @@ impl crate::ports::WriteJournal for ReqJournal<'_> {
             }
         }
         journal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_keys_ignore_case_and_punctuation() {
+        assert_eq!(
+            statement_key("The system SHALL   work."),
+            statement_key("the system shall work")
+        );
+        assert_ne!(statement_key("a b"), statement_key("a c"));
+        assert_eq!(statement_key(" .. "), "");
+        // The digest of the joined words, as before the key was built in one buffer.
+        assert_eq!(
+            statement_key("The system SHALL work."),
+            "ce181930ffe68f71ddfdc6dcfd2d0d22"
+        );
+        assert_eq!(statement_key("Straße ÜBER"), statement_key("straße über"));
     }
 }
